@@ -1,0 +1,143 @@
+"""Grammar IR: what every front end (regex, Lark, JSON Schema, pydantic) compiles to.
+
+A :class:`Grammar` is a set of named rules; each rule body is an :class:`Expr` tree over
+byte-level terminals (:class:`Regex`, :class:`Literal`, :class:`Bytes`) and references to other
+rules (:class:`Ref`). The language of a rule is the usual context-free one: terminals match
+*any* string of their regular language (no maximal munch, no lexer), so the language of the
+grammar is exactly the CFG language with terminals substituted by their regular languages.
+
+The IR is vocabulary-independent and hashable (frozen dataclasses), so it can key caches.
+:func:`structgen.grammar.compiler.compile_grammar` turns it into a :class:`GrammarAutomaton`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+class Expr:
+    """Base class of IR expressions (immutable, hashable)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Regex(Expr):
+    """A terminal: the full-match language of a Python regex ``pattern`` (UTF-8 encoded bytes).
+
+    ``flags`` are ``re`` flags (``re.IGNORECASE``, ``re.DOTALL``, ...). ``^``/``$`` are allowed
+    only at the ends (full-match semantics anyway).
+    """
+
+    pattern: str
+    flags: int = 0
+
+
+@dataclass(frozen=True)
+class Literal(Expr):
+    """A terminal matching exactly the UTF-8 encoding of ``text``."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Bytes(Expr):
+    """A terminal matching exactly the byte string ``data`` (may be invalid UTF-8 on purpose)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Ref(Expr):
+    """A reference to the rule named ``name`` (recursion allowed, left recursion included)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Seq(Expr):
+    """Concatenation. ``Seq(())`` is the empty string."""
+
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Alt(Expr):
+    """Alternation. ``Alt(())`` is the empty language (matches nothing)."""
+
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Repeat(Expr):
+    """``item`` repeated between ``min`` and ``max`` times (``max=None``: unbounded)."""
+
+    item: Expr
+    min: int = 0
+    max: int | None = None
+
+
+EMPTY = Seq(())
+NOTHING = Alt(())
+
+
+def seq(*items: Expr) -> Expr:
+    """Concatenation, flattening nested Seqs and dropping empty strings."""
+    out: list[Expr] = []
+    for it in items:
+        if isinstance(it, Seq):
+            out.extend(it.items)
+        else:
+            out.append(it)
+    if len(out) == 1:
+        return out[0]
+    return Seq(tuple(out))
+
+
+def alt(*items: Expr) -> Expr:
+    """Alternation, flattening nested Alts and removing exact duplicates (order kept)."""
+    out: list[Expr] = []
+    seen = set()
+    for it in items:
+        for sub in (it.items if isinstance(it, Alt) else (it,)):
+            if sub not in seen:
+                seen.add(sub)
+                out.append(sub)
+    if len(out) == 1:
+        return out[0]
+    return Alt(tuple(out))
+
+
+def opt(item: Expr) -> Expr:
+    return Repeat(item, 0, 1)
+
+
+def star(item: Expr) -> Expr:
+    return Repeat(item, 0, None)
+
+
+def plus(item: Expr) -> Expr:
+    return Repeat(item, 1, None)
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """A set of rules and a start rule. ``rules`` maps rule name -> body expression.
+
+    Invariants checked by the compiler (raising :class:`~structgen.errors.GrammarError`):
+    every :class:`Ref` names a rule in ``rules``; ``start`` is in ``rules``; the language of
+    ``start`` is non-empty.
+    """
+
+    rules: Mapping[str, Expr]
+    start: str = "start"
+    # Free-form provenance for error messages / stats (not part of the language).
+    name: str = field(default="", compare=False)
+
+    def __hash__(self) -> int:  # rules is a dict; hash by content
+        return hash((tuple(sorted(self.rules.items(), key=lambda kv: kv[0])), self.start))
+
+    @staticmethod
+    def single(expr: Expr, name: str = "") -> "Grammar":
+        """A grammar with one rule ``start`` whose body is ``expr``."""
+        return Grammar({"start": expr}, "start", name)
