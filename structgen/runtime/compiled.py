@@ -1,0 +1,128 @@
+"""CompiledGrammar: a grammar automaton bound to a vocabulary, plus the compile entry points.
+
+``compile_grammar(ir, vocab)`` and ``compile_regex(pattern, vocab)`` return a
+:class:`CompiledGrammar`, the object a :class:`~structgen.runtime.matcher.Matcher` walks.
+Compiled grammars are cached in memory by (IR, vocabulary fingerprint); their per-state mask
+rows are computed lazily and shared across grammars (see ``masks.py``).
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from ..grammar.automaton import GrammarAutomaton
+from ..grammar.ir import Grammar, Regex
+from .masks import MaskStore
+
+
+class CompiledGrammar:
+    """A :class:`GrammarAutomaton` bound to a :class:`~structgen.vocab.Vocabulary`.
+
+    Attributes: ``automaton``, ``vocab``, ``vocab_size`` (mask width in tokens), ``words``
+    (int32 words per bitmask row), ``stop_ids`` (int64 array), ``masks`` (:class:`MaskStore`),
+    ``stats`` (compile statistics). Thread-safe to share between matchers.
+    """
+
+    def __init__(self, automaton: GrammarAutomaton, vocab, *, source: str = "") -> None:
+        self.automaton = automaton
+        self.vocab = vocab
+        self.source = source
+        self.vocab_size = int(vocab.vocab_size)
+        self.words = (self.vocab_size + 31) // 32
+        stops = [int(t) for t in vocab.stop_ids if 0 <= int(t) < self.vocab_size]
+        self.stop_ids = np.asarray(sorted(set(stops)), np.int64)
+        a = automaton
+        self.g = (
+            np.ascontiguousarray(a.trans, np.int32),
+            np.ascontiguousarray(a.accept, np.bool_),
+            np.ascontiguousarray(a.state_rule, np.int32),
+            np.ascontiguousarray(a.call_ptr, np.int32),
+            np.ascontiguousarray(a.call_rule, np.int32),
+            np.ascontiguousarray(a.call_target, np.int32),
+            np.ascontiguousarray(a.rule_start, np.int32),
+            np.ascontiguousarray(a.nullable, np.bool_),
+        )
+        self.start_state = int(a.rule_start[a.start_rule])
+        trie = vocab.trie
+        self.trie_arrays = (
+            np.ascontiguousarray(trie.byte, np.uint8),
+            np.ascontiguousarray(trie.depth, np.int32),
+            np.ascontiguousarray(trie.subtree_end, np.int32),
+            np.ascontiguousarray(trie.tok_ptr, np.int32),
+            np.ascontiguousarray(trie.token_ids, np.int32),
+        )
+        self.depth_set = np.zeros(int(trie.depth.max()) + 2 if trie.depth.shape[0] else 2, np.int32)
+        self.token_bytes_flat, self.token_offsets = _flatten_tokens(vocab)
+        self.masks = MaskStore(self)
+        self.stats = dict(automaton.stats)
+        self.stats.update(states=a.n_states, rules=a.n_rules)
+        self._depth_lock = threading.Lock()
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.automaton.fingerprint}:{self.vocab.fingerprint}"
+
+    def token_slice(self, token_id: int) -> tuple[int, int]:
+        return int(self.token_offsets[token_id]), int(self.token_offsets[token_id + 1])
+
+    def precompute(self, max_states: int | None = None) -> int:
+        """Compute the mask rows of (up to ``max_states``) states eagerly; returns how many."""
+        n = self.automaton.n_states if max_states is None else min(max_states, self.automaton.n_states)
+        self.masks.ensure(np.arange(n, dtype=np.int32))
+        return n
+
+
+_FLAT_TOKENS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _flatten_tokens(vocab) -> tuple[np.ndarray, np.ndarray]:
+    """All token bytes concatenated (uint8) and offsets (int64, one past each token)."""
+    hit = _FLAT_TOKENS.get(vocab.fingerprint)
+    if hit is None:
+        tb = vocab.token_bytes
+        lengths = np.fromiter((len(b) for b in tb), np.int64, len(tb))
+        offsets = np.zeros(len(tb) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = np.frombuffer(b"".join(tb), np.uint8).copy()
+        hit = _FLAT_TOKENS.setdefault(vocab.fingerprint, (flat, offsets))
+    return hit
+
+
+_COMPILE_CACHE: dict[tuple, CompiledGrammar] = {}
+_COMPILE_LOCK = threading.Lock()
+
+
+def compile_automaton(automaton: GrammarAutomaton, vocab, *, source: str = "") -> CompiledGrammar:
+    """Bind an already compiled automaton to ``vocab``."""
+    return CompiledGrammar(automaton, vocab, source=source)
+
+
+def compile_grammar(grammar: Grammar, vocab, *, source: str = "") -> CompiledGrammar:
+    """Compile grammar IR for ``vocab`` (cached by IR and vocabulary fingerprint).
+
+    Raises :class:`~structgen.errors.GrammarError` / :class:`~structgen.errors.RegexError` for
+    malformed grammars (see :func:`structgen.grammar.compiler.compile_grammar_automaton`).
+    """
+    from ..grammar.compiler import compile_grammar_automaton
+
+    key = (grammar, vocab.fingerprint)
+    hit = _COMPILE_CACHE.get(key)
+    if hit is not None:
+        return hit
+    t0 = time.perf_counter()
+    automaton = compile_grammar_automaton(grammar)
+    compiled = CompiledGrammar(automaton, vocab, source=source or grammar.name)
+    compiled.stats["compile_ms"] = (time.perf_counter() - t0) * 1e3
+    with _COMPILE_LOCK:
+        _COMPILE_CACHE[key] = compiled
+    return compiled
+
+
+def compile_regex(pattern: str, vocab, flags: int = 0) -> CompiledGrammar:
+    """Compile a Python regex (full-match semantics) for ``vocab``.
+
+    Raises :class:`~structgen.errors.RegexError` for invalid or unsupported syntax.
+    """
+    return compile_grammar(Grammar.single(Regex(pattern, flags), name=f"regex:{pattern}"), vocab)

@@ -1,0 +1,388 @@
+"""Numba kernels of the runtime: an Earley chart over rule automata, trie walks, mask fills.
+
+These functions hold no Python objects: every argument is a numpy array or a scalar, so they
+run with the GIL released (``nogil=True``) and are compiled once to the numba cache.
+
+Data layout (see ``structgen/runtime/chart.py`` for the owning class):
+
+- Grammar ``g``: tuple ``(trans, accept, state_rule, call_ptr, call_rule, call_target,
+  rule_start, nullable)`` from :class:`~structgen.grammar.automaton.GrammarAutomaton`.
+- Chart ``c``: tuple ``(items_s, items_o, set_ptr, meta, ht_key, ht_stamp)``.
+  Set ``k`` holds items ``[set_ptr[k], set_ptr[k+1])``; ``meta = [n_sets, n_items, stamp, status]``
+  and ``set_ptr[n_sets] == n_items`` always. Set 0 is the virtual empty set (the root item's
+  origin), set ``k`` the items after ``k - 1`` bytes. ``ht_*`` is an open-addressing hash set
+  used to deduplicate the items of the set under construction (entries are valid only when
+  their stamp equals ``meta[2]``).
+- Trie ``t``: tuple ``(byte, depth, subtree_end, tok_ptr, token_ids)`` of
+  :class:`~structgen.vocab.TokenTrie` (preorder nodes, node 0 the root).
+
+A kernel that runs out of capacity sets ``meta[3]`` to an ``OVERFLOW_*`` code, leaves the chart
+truncated to where it started, and returns; the caller grows the arrays and calls again.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+STATUS_OK = 0
+OVERFLOW_ITEMS = 1
+OVERFLOW_HASH = 2
+OVERFLOW_SETS = 3
+OVERFLOW_ENTRIES = 4
+
+_HASH_MULT = np.uint64(11400714819323198485)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slot(key, mask):
+    return np.int64((np.uint64(key) * _HASH_MULT) >> np.uint64(40)) & mask
+
+
+@njit(cache=True, nogil=True)
+def _add(s, o, c):
+    """Add item (s, o) to the set under construction. 1 added, 0 present, -1 overflow."""
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    n = meta[1]
+    stamp = meta[2]
+    hmask = ht_key.shape[0] - 1
+    key = (np.int64(s) << 32) | np.int64(o)
+    h = _slot(key, hmask)
+    while ht_stamp[h] == stamp:
+        if ht_key[h] == key:
+            return 0
+        h = (h + 1) & hmask
+    if n >= items_s.shape[0]:
+        meta[3] = OVERFLOW_ITEMS
+        return -1
+    if (n - set_ptr[meta[0] - 1] + 1) * 2 > ht_key.shape[0]:
+        meta[3] = OVERFLOW_HASH
+        return -1
+    ht_stamp[h] = stamp
+    ht_key[h] = key
+    items_s[n] = s
+    items_o[n] = o
+    meta[1] = n + 1
+    return 1
+
+
+@njit(cache=True, nogil=True)
+def _close(g, c, k):
+    """Predict/complete the set ``k`` (the last set) to closure. False on overflow."""
+    trans, accept, state_rule, call_ptr, call_rule, call_target, rule_start, nullable = g
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    j = set_ptr[k]
+    while j < meta[1]:
+        s = items_s[j]
+        o = items_o[j]
+        j += 1
+        for e in range(call_ptr[s], call_ptr[s + 1]):
+            callee = call_rule[e]
+            if _add(rule_start[callee], k, c) < 0:
+                return False
+            if nullable[callee]:
+                if _add(call_target[e], o, c) < 0:
+                    return False
+        if accept[s] and o < k:
+            rule = state_rule[s]
+            for jj in range(set_ptr[o], set_ptr[o + 1]):
+                s2 = items_s[jj]
+                for e in range(call_ptr[s2], call_ptr[s2 + 1]):
+                    if call_rule[e] == rule:
+                        if _add(call_target[e], items_o[jj], c) < 0:
+                            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _begin_set(c):
+    """Open a new (empty) set after the last one. False on overflow."""
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    k = meta[0]
+    if k + 1 >= set_ptr.shape[0]:
+        meta[3] = OVERFLOW_SETS
+        return False
+    set_ptr[k] = meta[1]
+    meta[0] = k + 1
+    meta[2] += 1
+    return True
+
+
+@njit(cache=True, nogil=True)
+def truncate(c, n_sets):
+    """Drop every set from index ``n_sets`` on."""
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    meta[0] = n_sets
+    meta[1] = set_ptr[n_sets]
+
+
+@njit(cache=True, nogil=True)
+def _finish_set(c):
+    """Close the last set's bookkeeping; pop it and return 0 when it is empty."""
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    k = meta[0] - 1
+    cnt = meta[1] - set_ptr[k]
+    if cnt == 0:
+        meta[0] = k
+        return 0
+    set_ptr[k + 1] = meta[1]
+    return cnt
+
+
+@njit(cache=True, nogil=True)
+def scan_byte(g, c, b):
+    """Append the set after byte ``b``. Returns its size (0: dead, chart unchanged; -1: overflow)."""
+    trans = g[0]
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    prev = meta[0] - 1
+    start = set_ptr[prev]
+    end = set_ptr[prev + 1]
+    if not _begin_set(c):
+        return -1
+    k = prev + 1
+    for j in range(start, end):
+        t = trans[items_s[j], b]
+        if t >= 0:
+            if _add(t, items_o[j], c) < 0:
+                truncate(c, k)
+                return -1
+    if meta[1] == set_ptr[k]:
+        meta[0] = k
+        return 0
+    if not _close(g, c, k):
+        truncate(c, k)
+        return -1
+    return _finish_set(c)
+
+
+@njit(cache=True, nogil=True)
+def scan_bytes(g, c, data, lo, hi):
+    """Scan ``data[lo:hi]``. Returns 1 if all were accepted, 0 if one died, -1 on overflow.
+
+    On 0 or -1 the chart is truncated back to where it was.
+    """
+    meta = c[3]
+    n0 = meta[0]
+    for i in range(lo, hi):
+        r = scan_byte(g, c, data[i])
+        if r <= 0:
+            truncate(c, n0)
+            return r
+    return 1
+
+
+@njit(cache=True, nogil=True)
+def init_chart(g, c, start_state):
+    """Reset the chart to: virtual empty set 0, set 1 = closure of the root item (start_state, 0)."""
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    meta[0] = 1
+    meta[1] = 0
+    set_ptr[0] = 0
+    set_ptr[1] = 0
+    meta[3] = STATUS_OK
+    if not _begin_set(c):
+        return False
+    if _add(start_state, 0, c) < 0:
+        return False
+    if not _close(g, c, 1):
+        return False
+    _finish_set(c)
+    return True
+
+
+@njit(cache=True, nogil=True)
+def can_stop(g, c):
+    """The root item can complete in the last set (the input so far is a complete member)."""
+    accept = g[1]
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    k = meta[0] - 1
+    for j in range(set_ptr[k], set_ptr[k + 1]):
+        if items_o[j] == 0 and accept[items_s[j]]:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _set_token_bits(out, tok_ptr, token_ids, node):
+    for q in range(tok_ptr[node], tok_ptr[node + 1]):
+        tid = token_ids[q]
+        out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+
+
+@njit(cache=True, nogil=True)
+def _root_completes(g, c):
+    accept = g[1]
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    k = meta[0] - 1
+    for j in range(set_ptr[k], set_ptr[k + 1]):
+        if items_o[j] == 0 and accept[items_s[j]]:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set):
+    """Walk trie nodes ``[lo, hi)`` (all deeper than ``base_depth``) from the chart's last set.
+
+    Sets the bit of every token whose bytes keep the chart alive. When ``entries`` has room
+    (``entries.shape[0] > 0``), also records nodes where the root item can complete *and* the
+    node has descendants (the context-dependent split points, see ``masks.py``); returns their
+    count, or -1 on overflow (``meta[3]`` says which). The chart is left as it was.
+    """
+    byte, depth, subtree_end, tok_ptr, token_ids = tr
+    meta = c[3]
+    base_set = meta[0] - 1
+    depth_set[base_depth] = base_set
+    n_entries = 0
+    record = entries.shape[0] > 0
+    n = lo
+    while n < hi:
+        d = depth[n]
+        truncate(c, depth_set[d - 1] + 1)
+        r = scan_byte(g, c, byte[n])
+        if r < 0:
+            truncate(c, base_set + 1)
+            return -1
+        if r == 0:
+            n = subtree_end[n]
+            continue
+        _set_token_bits(out, tok_ptr, token_ids, n)
+        if record and subtree_end[n] > n + 1 and _root_completes(g, c):
+            if n_entries >= entries.shape[0]:
+                meta[3] = OVERFLOW_ENTRIES
+                truncate(c, base_set + 1)
+                return -1
+            entries[n_entries] = n
+            n_entries += 1
+        depth_set[d] = meta[0] - 1
+        n += 1
+    truncate(c, base_set + 1)
+    return n_entries
+
+
+@njit(cache=True, nogil=True)
+def kernel_states(c, out):
+    """Write the distinct states of the last set's kernel items (origin < set index) into ``out``.
+
+    Returns their count (at most ``out.shape[0]``; -1 when ``out`` is too small).
+    """
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    k = meta[0] - 1
+    n = 0
+    for j in range(set_ptr[k], set_ptr[k + 1]):
+        if items_o[j] < k:
+            s = items_s[j]
+            dup = False
+            for q in range(n):
+                if out[q] == s:
+                    dup = True
+                    break
+            if not dup:
+                if n >= out.shape[0]:
+                    return -1
+                out[n] = s
+                n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _push_context(g, c, rule, origin):
+    """Open a set holding the callers of ``rule`` (from set ``origin``) advanced past the call.
+
+    This is the parser configuration right after ``rule`` completes inside a token, at a
+    virtual position. Returns the new set's size (0: empty, popped) or -1 on overflow.
+    """
+    call_ptr, call_rule, call_target = g[3], g[4], g[5]
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    if not _begin_set(c):
+        return -1
+    k = meta[0] - 1
+    for jj in range(set_ptr[origin], set_ptr[origin + 1]):
+        s2 = items_s[jj]
+        for e in range(call_ptr[s2], call_ptr[s2 + 1]):
+            if call_rule[e] == rule:
+                if _add(call_target[e], items_o[jj], c) < 0:
+                    truncate(c, k)
+                    return -1
+    if meta[1] == set_ptr[k]:
+        meta[0] = k
+        return 0
+    if not _close(g, c, k):
+        truncate(c, k)
+        return -1
+    return _finish_set(c)
+
+
+@njit(cache=True, nogil=True)
+def fill_mask(g, c, tr, a_table, a_row, c_ptr, c_nodes, out, depth_set):
+    """The allowed-token mask of the chart's last set (stop tokens excluded), OR-ed into ``out``.
+
+    For each kernel item ``(s, o)`` (origin < set index): the context-independent row
+    ``a_table[a_row[s]]`` (every state's row must already be computed), then the
+    context-dependent tokens: for each split node ``x`` recorded for ``s``
+    (``c_nodes[c_ptr[a_row[s]]:c_ptr[a_row[s]+1]]``) walk the descendants of ``x`` from the
+    configuration after ``s``'s rule completes. Returns 0, or -1 on overflow.
+    """
+    state_rule = g[2]
+    byte, depth, subtree_end, tok_ptr, token_ids = tr
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    k = meta[0] - 1
+    lo = set_ptr[k]
+    hi = set_ptr[k + 1]
+    words = out.shape[0]
+    no_entries = np.empty(0, np.int32)
+    # context-independent rows, each distinct state once
+    for j in range(lo, hi):
+        if items_o[j] >= k:
+            continue
+        s = items_s[j]
+        first = True
+        for jj in range(lo, j):
+            if items_s[jj] == s and items_o[jj] < k:
+                first = False
+                break
+        if first:
+            row = a_table[a_row[s]]
+            for w in range(words):
+                out[w] |= row[w]
+    # context-dependent split points
+    for j in range(lo, hi):
+        o = items_o[j]
+        if o >= k or o == 0:
+            continue
+        s = items_s[j]
+        r = a_row[s]
+        e0 = c_ptr[r]
+        e1 = c_ptr[r + 1]
+        if e0 == e1:
+            continue
+        got = _push_context(g, c, state_rule[s], o)
+        if got < 0:
+            truncate(c, k + 1)
+            return -1
+        if got == 0:
+            continue
+        for e in range(e0, e1):
+            x = c_nodes[e]
+            if walk_trie(g, c, tr, x + 1, subtree_end[x], depth[x], out, no_entries, depth_set) < 0:
+                truncate(c, k + 1)
+                return -1
+        truncate(c, k + 1)
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def next_byte_set(g, c, out):
+    """Mark in ``out[256]`` every byte some item of the last set can scan. Returns their count."""
+    trans = g[0]
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    k = meta[0] - 1
+    for b in range(256):
+        out[b] = False
+    n = 0
+    for j in range(set_ptr[k], set_ptr[k + 1]):
+        s = items_s[j]
+        for b in range(256):
+            if trans[s, b] >= 0 and not out[b]:
+                out[b] = True
+                n += 1
+    return n
