@@ -30,15 +30,13 @@ OVERFLOW_HASH = 2
 OVERFLOW_SETS = 3
 OVERFLOW_ENTRIES = 4
 
-_HASH_MULT = np.uint64(11400714819323198485)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _slot(s, o, mask):
+    # int64-only arithmetic: mixing uint64 and int64 makes numba go through float64.
+    return ((np.int64(s) * np.int64(0x9E3779B1)) ^ (np.int64(o) * np.int64(0x85EBCA77))) >> np.int64(7) & mask
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _slot(key, mask):
-    return np.int64((np.uint64(key) * _HASH_MULT) >> np.uint64(40)) & mask
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _add(s, o, c):
     """Add item (s, o) to the set under construction. 1 added, 0 present, -1 overflow."""
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
@@ -46,7 +44,7 @@ def _add(s, o, c):
     stamp = meta[2]
     hmask = ht_key.shape[0] - 1
     key = (np.int64(s) << 32) | np.int64(o)
-    h = _slot(key, hmask)
+    h = _slot(s, o, hmask)
     while ht_stamp[h] == stamp:
         if ht_key[h] == key:
             return 0
@@ -65,7 +63,7 @@ def _add(s, o, c):
     return 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _close(g, c, k):
     """Predict/complete the set ``k`` (the last set) to closure. False on overflow."""
     trans, accept, state_rule, call_ptr, call_rule, call_target, rule_start, nullable = g
@@ -93,7 +91,7 @@ def _close(g, c, k):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _begin_set(c):
     """Open a new (empty) set after the last one. False on overflow."""
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
@@ -107,7 +105,7 @@ def _begin_set(c):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def truncate(c, n_sets):
     """Drop every set from index ``n_sets`` on."""
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
@@ -115,7 +113,7 @@ def truncate(c, n_sets):
     meta[1] = set_ptr[n_sets]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _finish_set(c):
     """Close the last set's bookkeeping; pop it and return 0 when it is empty."""
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
@@ -128,7 +126,7 @@ def _finish_set(c):
     return cnt
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def scan_byte(g, c, b):
     """Append the set after byte ``b``. Returns its size (0: dead, chart unchanged; -1: overflow)."""
     trans = g[0]
@@ -154,7 +152,7 @@ def scan_byte(g, c, b):
     return _finish_set(c)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def scan_bytes(g, c, data, lo, hi):
     """Scan ``data[lo:hi]``. Returns 1 if all were accepted, 0 if one died, -1 on overflow.
 
@@ -170,7 +168,7 @@ def scan_bytes(g, c, data, lo, hi):
     return 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def init_chart(g, c, start_state):
     """Reset the chart to: virtual empty set 0, set 1 = closure of the root item (start_state, 0)."""
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
@@ -189,7 +187,7 @@ def init_chart(g, c, start_state):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def can_stop(g, c):
     """The root item can complete in the last set (the input so far is a complete member)."""
     accept = g[1]
@@ -201,14 +199,14 @@ def can_stop(g, c):
     return False
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _set_token_bits(out, tok_ptr, token_ids, node):
     for q in range(tok_ptr[node], tok_ptr[node + 1]):
         tid = token_ids[q]
         out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _root_completes(g, c):
     accept = g[1]
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
@@ -219,7 +217,7 @@ def _root_completes(g, c):
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set):
     """Walk trie nodes ``[lo, hi)`` (all deeper than ``base_depth``) from the chart's last set.
 
@@ -259,7 +257,7 @@ def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set):
     return n_entries
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def kernel_states(c, out):
     """Write the distinct states of the last set's kernel items (origin < set index) into ``out``.
 
@@ -284,7 +282,7 @@ def kernel_states(c, out):
     return n
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _push_context(g, c, rule, origin):
     """Open a set holding the callers of ``rule`` (from set ``origin``) advanced past the call.
 
@@ -312,15 +310,16 @@ def _push_context(g, c, rule, origin):
     return _finish_set(c)
 
 
-@njit(cache=True, nogil=True)
-def fill_mask(g, c, tr, a_table, a_row, c_ptr, c_nodes, out, depth_set):
+@njit(cache=True, nogil=True, _nrt=False)
+def fill_mask(g, c, tr, a_table, a_row, c_ptr, c_nodes, out, depth_set, no_entries):
     """The allowed-token mask of the chart's last set (stop tokens excluded), OR-ed into ``out``.
 
     For each kernel item ``(s, o)`` (origin < set index): the context-independent row
     ``a_table[a_row[s]]`` (every state's row must already be computed), then the
     context-dependent tokens: for each split node ``x`` recorded for ``s``
     (``c_nodes[c_ptr[a_row[s]]:c_ptr[a_row[s]+1]]``) walk the descendants of ``x`` from the
-    configuration after ``s``'s rule completes. Returns 0, or -1 on overflow.
+    configuration after ``s``'s rule completes. ``no_entries`` must be an empty int32 array
+    (kernels here run without numba's allocator). Returns 0, or -1 on overflow.
     """
     state_rule = g[2]
     byte, depth, subtree_end, tok_ptr, token_ids = tr
@@ -329,7 +328,6 @@ def fill_mask(g, c, tr, a_table, a_row, c_ptr, c_nodes, out, depth_set):
     lo = set_ptr[k]
     hi = set_ptr[k + 1]
     words = out.shape[0]
-    no_entries = np.empty(0, np.int32)
     # context-independent rows, each distinct state once
     for j in range(lo, hi):
         if items_o[j] >= k:
@@ -370,7 +368,7 @@ def fill_mask(g, c, tr, a_table, a_row, c_ptr, c_nodes, out, depth_set):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def next_byte_set(g, c, out):
     """Mark in ``out[256]`` every byte some item of the last set can scan. Returns their count."""
     trans = g[0]

@@ -34,6 +34,7 @@ from .compiled import CompiledGrammar
 
 _INITIAL_SETS = 2  # virtual set 0 + the closure of the root item
 MAX_FORCED_BYTES = 4096
+_NO_ENTRIES = np.empty(0, np.int32)
 
 
 class Matcher:
@@ -232,7 +233,7 @@ class Matcher:
                 np.copyto(out, masks.a_table[r])
                 return
         chart.run(K.fill_mask, comp.g, comp.trie_arrays, masks.a_table, masks.a_row, masks.c_ptr,
-                  masks.c_nodes, out, self._depth_set)
+                  masks.c_nodes, out, self._depth_set, _NO_ENTRIES)
 
     def allowed_token_ids(self) -> np.ndarray:
         """The allowed token ids (stop tokens included when allowed), sorted."""
