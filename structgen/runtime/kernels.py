@@ -311,18 +311,17 @@ def _push_context(g, c, rule, origin):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def fill_mask(g, c, tr, a_table, a_row, c_ptr, c_nodes, out, depth_set, no_entries):
+def fill_mask(g, c, a_table, a_row, sfx, sfx_lo, sfx_hi, out, depth_set, no_entries):
     """The allowed-token mask of the chart's last set (stop tokens excluded), OR-ed into ``out``.
 
     For each kernel item ``(s, o)`` (origin < set index): the context-independent row
     ``a_table[a_row[s]]`` (every state's row must already be computed), then the
-    context-dependent tokens: for each split node ``x`` recorded for ``s``
-    (``c_nodes[c_ptr[a_row[s]]:c_ptr[a_row[s]+1]]``) walk the descendants of ``x`` from the
-    configuration after ``s``'s rule completes. ``no_entries`` must be an empty int32 array
-    (kernels here run without numba's allocator). Returns 0, or -1 on overflow.
+    context-dependent tokens: walk the state's suffix trie (nodes ``[sfx_lo[r], sfx_hi[r])`` of
+    ``sfx``, ``r = a_row[s]``) from the configuration right after ``s``'s rule completes.
+    ``no_entries`` must be an empty int32 array (kernels here run without numba's allocator).
+    Returns 0, or -1 on overflow.
     """
     state_rule = g[2]
-    byte, depth, subtree_end, tok_ptr, token_ids = tr
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
     k = meta[0] - 1
     lo = set_ptr[k]
@@ -342,16 +341,16 @@ def fill_mask(g, c, tr, a_table, a_row, c_ptr, c_nodes, out, depth_set, no_entri
             row = a_table[a_row[s]]
             for w in range(words):
                 out[w] |= row[w]
-    # context-dependent split points
+    # context-dependent tokens: suffix tries walked after the rule completes
     for j in range(lo, hi):
         o = items_o[j]
         if o >= k or o == 0:
             continue
         s = items_s[j]
         r = a_row[s]
-        e0 = c_ptr[r]
-        e1 = c_ptr[r + 1]
-        if e0 == e1:
+        root = sfx_lo[r]
+        end = sfx_hi[r]
+        if end <= root + 1:
             continue
         got = _push_context(g, c, state_rule[s], o)
         if got < 0:
@@ -359,11 +358,9 @@ def fill_mask(g, c, tr, a_table, a_row, c_ptr, c_nodes, out, depth_set, no_entri
             return -1
         if got == 0:
             continue
-        for e in range(e0, e1):
-            x = c_nodes[e]
-            if walk_trie(g, c, tr, x + 1, subtree_end[x], depth[x], out, no_entries, depth_set) < 0:
-                truncate(c, k + 1)
-                return -1
+        if walk_trie(g, c, sfx, root + 1, end, 0, out, no_entries, depth_set) < 0:
+            truncate(c, k + 1)
+            return -1
         truncate(c, k + 1)
     return 0
 

@@ -229,11 +229,11 @@ class Matcher:
         masks.ensure(states)
         if n == 1:
             r = masks.a_row[states[0]]
-            if masks.c_ptr[r] == masks.c_ptr[r + 1]:
+            if masks.sfx_hi[r] <= masks.sfx_lo[r] + 1:
                 np.copyto(out, masks.a_table[r])
                 return
-        chart.run(K.fill_mask, comp.g, comp.trie_arrays, masks.a_table, masks.a_row, masks.c_ptr,
-                  masks.c_nodes, out, self._depth_set, _NO_ENTRIES)
+        chart.run(K.fill_mask, comp.g, masks.a_table, masks.a_row, masks.sfx, masks.sfx_lo, masks.sfx_hi,
+                  out, self._depth_set, _NO_ENTRIES)
 
     def allowed_token_ids(self) -> np.ndarray:
         """The allowed token ids (stop tokens included when allowed), sorted."""
