@@ -258,17 +258,23 @@ def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def kernel_states(c, out):
+def kernel_states(g, c, out):
     """Write the distinct states of the last set's kernel items (origin < set index) into ``out``.
 
-    Returns their count (at most ``out.shape[0]``; -1 when ``out`` is too small).
+    Returns ``2 * count + can_stop`` (``can_stop``: the root item can complete), or -1 when
+    ``out`` is too small.
     """
+    accept = g[1]
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
     k = meta[0] - 1
     n = 0
+    stop = 0
     for j in range(set_ptr[k], set_ptr[k + 1]):
-        if items_o[j] < k:
+        o = items_o[j]
+        if o < k:
             s = items_s[j]
+            if o == 0 and accept[s]:
+                stop = 1
             dup = False
             for q in range(n):
                 if out[q] == s:
@@ -279,7 +285,7 @@ def kernel_states(c, out):
                     return -1
                 out[n] = s
                 n += 1
-    return n
+    return 2 * n + stop
 
 
 @njit(cache=True, nogil=True, _nrt=False)

@@ -56,6 +56,7 @@ class Matcher:
         self._byte_buf = np.zeros(256, np.bool_)
         self._depth_set = np.zeros_like(compiled.depth_set)
         self._stop_set = frozenset(int(t) for t in compiled.stop_ids)
+        self._stop_words = _stop_words(compiled.stop_ids)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -195,6 +196,7 @@ class Matcher:
         new._byte_buf = np.zeros(256, np.bool_)
         new._depth_set = np.zeros_like(self._depth_set)
         new._stop_set = self._stop_set
+        new._stop_words = self._stop_words
         return new
 
     # ------------------------------------------------------------------ masks
@@ -206,34 +208,46 @@ class Matcher:
         (so a finished row in a batch never produces an all ``-inf`` logit row).
         """
         row = _row_view(bitmask, index)
-        row[:] = 0
         comp = self.compiled
-        out = row[: comp.words]
-        if not self._terminated:
-            self._fill_tokens(out)
-        if self.can_stop():
-            stops = comp.stop_ids
-            if stops.shape[0]:
-                np.bitwise_or.at(out, stops >> 5, (np.uint32(1) << (stops & 31).astype(np.uint32)))
+        words = comp.words
+        out = row[:words]
+        if row.shape[0] > words:
+            row[words:] = 0
+        if self._terminated:
+            out[:] = 0
+            can_stop = True
+        else:
+            can_stop = self._fill_tokens(out)
+        if can_stop:
+            for w, bits in self._stop_words:
+                out[w] |= bits
 
-    def _fill_tokens(self, out: np.ndarray) -> None:
+    def _fill_tokens(self, out: np.ndarray) -> bool:
+        """Fill ``out`` with the allowed non-stop tokens; returns whether the text may stop."""
         comp = self.compiled
         chart = self._chart
         while True:
-            n = K.kernel_states(chart.c, self._kernel_buf)
-            if n >= 0:
+            r = K.kernel_states(comp.g, chart.c, self._kernel_buf)
+            if r >= 0:
                 break
             self._kernel_buf = np.empty(2 * self._kernel_buf.shape[0], np.int32)
+        n, can_stop = r >> 1, bool(r & 1)
         states = self._kernel_buf[:n]
         masks = comp.masks
-        masks.ensure(states)
         if n == 1:
-            r = masks.a_row[states[0]]
-            if masks.sfx_hi[r] <= masks.sfx_lo[r] + 1:
-                np.copyto(out, masks.a_table[r])
-                return
+            row = masks.a_row[states[0]]
+            if row < 0:
+                masks.ensure(states)
+                row = masks.a_row[states[0]]
+            if masks.sfx_hi[row] <= masks.sfx_lo[row] + 1:
+                np.copyto(out, masks.a_table[row])
+                return can_stop
+        else:
+            masks.ensure(states)
+        out[:] = 0
         chart.run(K.fill_mask, comp.g, masks.a_table, masks.a_row, masks.sfx, masks.sfx_lo, masks.sfx_hi,
                   out, self._depth_set, _NO_ENTRIES)
+        return can_stop
 
     def allowed_token_ids(self) -> np.ndarray:
         """The allowed token ids (stop tokens included when allowed), sorted."""
@@ -292,6 +306,14 @@ class Matcher:
         """Bytes of the tokens accepted so far (within the rollback window)."""
         tb = self.compiled.vocab.token_bytes
         return b"".join(tb[t] for t in self._tokens if t not in self._stop_set)
+
+
+def _stop_words(stop_ids: np.ndarray) -> list[tuple[int, np.uint32]]:
+    """Stop ids grouped by bitmask word: ``[(word, bits), ...]``."""
+    words: dict[int, int] = {}
+    for t in stop_ids.tolist():
+        words[t >> 5] = words.get(t >> 5, 0) | (1 << (t & 31))
+    return [(w, np.uint32(b)) for w, b in sorted(words.items())]
 
 
 def _row_view(bitmask, index: int) -> np.ndarray:
