@@ -39,26 +39,35 @@ def reference_allowed(aut, vocab, prefix: bytes, token_ids: Iterable[int] | None
     return out
 
 
-def dfa_allowed(trans: np.ndarray, accept: np.ndarray, state: int, vocab) -> set[int]:
-    """For a single-rule (pure regex) automaton: tokens whose bytes stay alive from ``state``.
+class DfaOracle:
+    """For a single-rule (pure regex) automaton: which tokens stay alive from a DFA state.
 
     Vectorized over the whole vocabulary: walks every token's bytes through ``trans`` column by
-    column (no trie, no Earley), an independent check of the trie-walk kernels.
+    column (no trie, no Earley) — an independent check of the trie-walk kernels.
     """
-    tb = vocab.token_bytes
-    n = min(vocab.vocab_size, len(tb))
-    special = set(getattr(vocab, "special_ids", ())) | set(vocab.stop_ids)
-    lengths = np.array([len(tb[i]) if i not in special else 0 for i in range(n)])
-    maxlen = int(lengths.max()) if n else 0
-    mat = np.zeros((n, maxlen), np.int64)
-    for i in range(n):
-        if lengths[i]:
-            mat[i, : lengths[i]] = np.frombuffer(tb[i], np.uint8)
-    states = np.full(n, state, np.int64)
-    alive = lengths > 0
-    for d in range(maxlen):
-        active = alive & (lengths > d)
-        nxt = np.where(active, trans[np.maximum(states, 0), mat[:, d]], states)
-        alive &= ~(active & (nxt < 0))
-        states = np.where(alive, nxt, -1)
-    return set(np.flatnonzero(alive).tolist())
+
+    def __init__(self, vocab):
+        tb = vocab.token_bytes
+        n = min(vocab.vocab_size, len(tb))
+        excluded = set(getattr(vocab, "special_ids", ())) | set(vocab.stop_ids)
+        self.lengths = np.array([0 if i in excluded else len(tb[i]) for i in range(n)])
+        maxlen = int(self.lengths.max()) if n else 0
+        flat = np.frombuffer(b"".join(tb[i] if self.lengths[i] else b"" for i in range(n)), np.uint8)
+        self.mat = np.zeros((n, maxlen), np.int64)
+        rows = np.repeat(np.arange(n), self.lengths)
+        cols = np.arange(flat.shape[0]) - np.repeat(np.cumsum(self.lengths) - self.lengths, self.lengths)
+        self.mat[rows, cols] = flat
+
+    def allowed(self, trans: np.ndarray, state: int) -> set[int]:
+        n, maxlen = self.mat.shape
+        states = np.full(n, state, np.int64)
+        alive = self.lengths > 0
+        for d in range(maxlen):
+            active = alive & (self.lengths > d)
+            if not active.any():
+                break
+            nxt = trans[np.maximum(states, 0), self.mat[:, d]]
+            dead = active & (nxt < 0)
+            alive &= ~dead
+            states = np.where(active, nxt, states)
+        return set(np.flatnonzero(alive).tolist())
