@@ -261,20 +261,25 @@ def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set):
 def kernel_states(g, c, out):
     """Write the distinct states of the last set's kernel items (origin < set index) into ``out``.
 
-    Returns ``2 * count + can_stop`` (``can_stop``: the root item can complete), or -1 when
-    ``out`` is too small.
+    Returns ``4 * count + 2 * only_root + can_stop``, or -1 when ``out`` is too small.
+    ``can_stop``: the root item can complete; ``only_root``: every kernel item has origin 0, i.e.
+    belongs to the root rule instance, whose completion nothing can follow (so no suffix walks).
     """
     accept = g[1]
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
     k = meta[0] - 1
     n = 0
     stop = 0
+    only_root = 1
     for j in range(set_ptr[k], set_ptr[k + 1]):
         o = items_o[j]
         if o < k:
             s = items_s[j]
-            if o == 0 and accept[s]:
-                stop = 1
+            if o == 0:
+                if accept[s]:
+                    stop = 1
+            else:
+                only_root = 0
             dup = False
             for q in range(n):
                 if out[q] == s:
@@ -285,7 +290,7 @@ def kernel_states(g, c, out):
                     return -1
                 out[n] = s
                 n += 1
-    return 2 * n + stop
+    return 4 * n + 2 * only_root + stop
 
 
 @njit(cache=True, nogil=True, _nrt=False)

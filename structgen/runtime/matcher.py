@@ -231,7 +231,7 @@ class Matcher:
             if r >= 0:
                 break
             self._kernel_buf = np.empty(2 * self._kernel_buf.shape[0], np.int32)
-        n, can_stop = r >> 1, bool(r & 1)
+        n, only_root, can_stop = r >> 2, bool(r & 2), bool(r & 1)
         states = self._kernel_buf[:n]
         masks = comp.masks
         if n == 1:
@@ -239,7 +239,7 @@ class Matcher:
             if row < 0:
                 masks.ensure(states)
                 row = masks.a_row[states[0]]
-            if masks.sfx_hi[row] <= masks.sfx_lo[row] + 1:
+            if only_root or masks.sfx_hi[row] <= masks.sfx_lo[row] + 1:
                 np.copyto(out, masks.a_table[row])
                 return can_stop
         else:
