@@ -1,0 +1,50 @@
+"""RangeAutomaton: a small deterministic byte automaton given as sorted byte-range edge lists.
+
+This is the form in which already-determinized pieces (character classes, compiled regex
+terminals) are copied into a larger NFA under construction (:meth:`structgen.automata.nfa.NFA.embed`).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RangeAutomaton:
+    """A DFA over bytes: ``edges[s]`` is a tuple of ``(lo, hi, target)`` with disjoint sorted
+    inclusive byte ranges; ``accept[s]`` marks accepting states; the start state is 0.
+    Zero states means the empty language."""
+
+    edges: tuple[tuple[tuple[int, int, int], ...], ...]
+    accept: tuple[bool, ...]
+
+    @property
+    def n_states(self) -> int:
+        return len(self.accept)
+
+    @functools.cached_property
+    def start_has_incoming(self) -> bool:
+        """Whether some edge leads back into the start state."""
+        return any(t == 0 for edges in self.edges for _, _, t in edges)
+
+    @functools.cached_property
+    def final_sink(self) -> int:
+        """The accepting state without out-edges (a minimal DFA has at most one), or -1."""
+        for s, (edges, acc) in enumerate(zip(self.edges, self.accept)):
+            if acc and not edges:
+                return s
+        return -1
+
+    def accepts(self, data: bytes) -> bool:
+        """Whether the automaton accepts ``data`` (reference implementation, for tests)."""
+        if not self.accept:
+            return False
+        s = 0
+        for b in data:
+            for lo, hi, t in self.edges[s]:
+                if lo <= b <= hi:
+                    s = t
+                    break
+            else:
+                return False
+        return self.accept[s]

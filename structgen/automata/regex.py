@@ -1,0 +1,121 @@
+"""Python regex → minimized byte DFA with full-match semantics.
+
+``compile_regex_dfa(pattern, flags)`` accepts exactly the UTF-8 encodings of the strings ``s``
+with ``re.fullmatch(pattern, s, flags)`` (strings containing surrogates have no UTF-8 encoding and
+are not represented). Pipeline: ``re``'s parser → flag-resolved AST (:mod:`regex_parser`) →
+Thompson NFA with UTF-8 character-class fragments (:mod:`charset`, :mod:`nfa`) → subset
+construction over byte classes → trim → minimize → canonical numbering (:mod:`dfa`).
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from structgen.automata import charset as cs
+from structgen.automata.byte_dfa import ByteDFA
+from structgen.automata.dfa import canonical_form, determinize, trim_minimize
+from structgen.automata.nfa import NFA
+from structgen.automata.regex_parser import Chars, Concat, RNode, Repeat, Union, parse_regex
+from structgen.errors import CompileLimitError
+
+DEFAULT_MAX_STATES = 100_000
+# The NFA may be larger than the DFA it determinizes to; it is bounded by this multiple.
+NFA_STATES_PER_DFA_STATE = 4
+
+
+def _estimate_nfa_states(node: RNode, cap: int) -> int:
+    """Upper estimate of the NFA states :func:`build_regex_nfa` creates (saturating at ``cap``)."""
+    if isinstance(node, Chars):
+        return cs.charset_automaton(node.ranges).n_states + 1
+    if isinstance(node, Concat):
+        total = 0
+        for it in node.items:
+            total += _estimate_nfa_states(it, cap)
+            if total > cap:
+                return cap + 1
+        return total
+    if isinstance(node, Union):
+        total = 1
+        for it in node.items:
+            total += _estimate_nfa_states(it, cap)
+            if total > cap:
+                return cap + 1
+        return total
+    if isinstance(node, Repeat):
+        copies = node.min + 1 if node.max is None else node.max
+        one = _estimate_nfa_states(node.item, cap)
+        return min(cap + 1, one * max(copies, 1) + 2)
+    raise TypeError(node)
+
+
+def build_regex_nfa(nfa: NFA, node: RNode, src: int) -> int:
+    """Add the fragment for ``node`` starting at ``src``; return its exit state."""
+    if isinstance(node, Chars):
+        return nfa.embed(src, cs.charset_automaton(node.ranges))
+    if isinstance(node, Concat):
+        cur = src
+        for it in node.items:
+            cur = build_regex_nfa(nfa, it, cur)
+        return cur
+    if isinstance(node, Union):
+        exit_ = nfa.add_state()
+        for it in node.items:
+            nfa.add_eps(build_regex_nfa(nfa, it, src), exit_)
+        return exit_
+    if isinstance(node, Repeat):
+        return repeat_fragment(nfa, src, node.min, node.max, lambda s: build_regex_nfa(nfa, node.item, s))
+    raise TypeError(node)
+
+
+def repeat_fragment(nfa: NFA, src: int, lo: int, hi: int | None, build) -> int:
+    """``item{lo,hi}`` (``hi=None``: unbounded) from ``src``, where ``build(s)`` adds one copy of
+    the item starting at ``s`` and returns its exit."""
+    cur = src
+    for _ in range(lo):
+        cur = build(cur)
+    if hi is None:
+        loop = nfa.add_state()
+        nfa.add_eps(cur, loop)
+        nfa.add_eps(build(loop), loop)
+        return loop
+    if hi == lo:
+        return cur
+    exit_ = nfa.add_state()
+    for _ in range(hi - lo):
+        nfa.add_eps(cur, exit_)
+        cur = build(cur)
+    nfa.add_eps(cur, exit_)
+    return exit_
+
+
+def regex_ast_to_dfa(node: RNode, max_states: int = DEFAULT_MAX_STATES) -> tuple[np.ndarray, np.ndarray]:
+    """(trans[n,256], accept[n]) of the minimal canonical DFA of an AST."""
+    cap = max_states * NFA_STATES_PER_DFA_STATE
+    if _estimate_nfa_states(node, cap) > cap:
+        raise CompileLimitError(
+            f"regex expands to more than {cap} NFA states (limit max_states={max_states}); "
+            "reduce counted repetitions")
+    nfa = NFA()
+    start = nfa.add_state()
+    final = build_regex_nfa(nfa, node, start)
+    canon = canonical_form(trim_minimize(determinize(nfa, start, final, 0, max_states=max_states)))
+    return canon.byte_trans, canon.accept
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_regex_dfa(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES) -> ByteDFA:
+    """Compile a Python regex (``str`` syntax) to a minimized :class:`ByteDFA` (cached).
+
+    The DFA accepts exactly the UTF-8 encodings of strings ``s`` with
+    ``re.fullmatch(pattern, s, flags)``. Raises :class:`~structgen.errors.RegexError` for invalid
+    syntax or constructs without an exact regular equivalent (backreferences, lookaround, ``\\b``,
+    possessive quantifiers, atomic and conditional groups, anchors not at the ends), and
+    :class:`~structgen.errors.CompileLimitError` when the automaton would exceed ``max_states``
+    DFA states (or ``4 * max_states`` NFA states). An empty language gives a 0-state DFA.
+    """
+    node = parse_regex(pattern, flags)
+    trans, accept = regex_ast_to_dfa(node, max_states)
+    trans.setflags(write=False)
+    accept.setflags(write=False)
+    return ByteDFA(trans, accept, pattern, flags)
