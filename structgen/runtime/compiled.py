@@ -7,6 +7,7 @@ rows are computed lazily and shared across grammars (see ``masks.py``).
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from ..grammar.automaton import GrammarAutomaton
 from ..grammar.ir import Grammar, Regex
+from .analysis import follow_bytes
 from .masks import MaskStore
 
 
@@ -59,6 +61,11 @@ class CompiledGrammar:
         self.stats = dict(automaton.stats)
         self.stats.update(states=a.n_states, rules=a.n_rules)
         self._depth_lock = threading.Lock()
+
+    @functools.cached_property
+    def follow(self) -> np.ndarray:
+        """bool[R, 256]: bytes that can follow a complete derivation of each rule (FOLLOW₁)."""
+        return follow_bytes(self.g)
 
     @property
     def fingerprint(self) -> str:

@@ -188,6 +188,26 @@ def init_chart(g, c, start_state):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def keep_root_items(c):
+    """Drop the last set's predicted items (origin > 0), keeping the root rule's own items.
+
+    Used for *restricted* row walks: tokens whose first byte belongs to a predicted rule are
+    accounted for by that rule's own cached row instead (see ``masks.py``).
+    """
+    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
+    k = meta[0] - 1
+    w = set_ptr[k]
+    for j in range(set_ptr[k], set_ptr[k + 1]):
+        if items_o[j] == 0:
+            items_s[w] = items_s[j]
+            items_o[w] = items_o[j]
+            w += 1
+    meta[1] = w
+    set_ptr[k + 1] = w
+    meta[2] += 1  # invalidate the dedup table of the rewritten set
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def can_stop(g, c):
     """The root item can complete in the last set (the input so far is a complete member)."""
     accept = g[1]
@@ -217,14 +237,27 @@ def _root_completes(g, c):
     return False
 
 
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _child_follows(tr, n, follow_row):
+    byte, depth, subtree_end = tr[0], tr[1], tr[2]
+    child = n + 1
+    end = subtree_end[n]
+    while child < end:
+        if follow_row[byte[child]]:
+            return True
+        child = subtree_end[child]
+    return False
+
+
 @njit(cache=True, nogil=True, _nrt=False)
-def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set):
+def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set, follow_row):
     """Walk trie nodes ``[lo, hi)`` (all deeper than ``base_depth``) from the chart's last set.
 
     Sets the bit of every token whose bytes keep the chart alive. When ``entries`` has room
-    (``entries.shape[0] > 0``), also records nodes where the root item can complete *and* the
-    node has descendants (the context-dependent split points, see ``masks.py``); returns their
-    count, or -1 on overflow (``meta[3]`` says which). The chart is left as it was.
+    (``entries.shape[0] > 0``), also records nodes where the root item can complete *and* some
+    child's byte is in ``follow_row`` (bool[256]: bytes that can follow the root's rule) — the
+    context-dependent split points, see ``masks.py``; returns their count, or -1 on overflow
+    (``meta[3]`` says which). The chart is left as it was.
     """
     byte, depth, subtree_end, tok_ptr, token_ids = tr
     meta = c[3]
@@ -244,7 +277,7 @@ def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set):
             n = subtree_end[n]
             continue
         _set_token_bits(out, tok_ptr, token_ids, n)
-        if record and subtree_end[n] > n + 1 and _root_completes(g, c):
+        if record and subtree_end[n] > n + 1 and _root_completes(g, c) and _child_follows(tr, n, follow_row):
             if n_entries >= entries.shape[0]:
                 meta[3] = OVERFLOW_ENTRIES
                 truncate(c, base_set + 1)
@@ -322,15 +355,44 @@ def _push_context(g, c, rule, origin):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def fill_mask(g, c, a_table, a_row, sfx, sfx_lo, sfx_hi, out, depth_set, no_entries):
+def context_walk(g, c, rule, origin, tr, out, entries, depth_set, follow_row):
+    """Complete ``rule`` (started at set ``origin``) at a virtual position, then walk all of ``tr``.
+
+    Returns the number of split nodes recorded into ``entries`` (see :func:`walk_trie`; node 0,
+    the trie's root, when the root item completes right after ``rule``), or -1 on overflow. The
+    chart is left as it was.
+    """
+    meta = c[3]
+    base = meta[0]
+    got = _push_context(g, c, rule, origin)
+    if got <= 0:
+        return got
+    first = 0
+    if entries.shape[0] > 0 and tr[0].shape[0] > 1 and _root_completes(g, c) and _child_follows(tr, 0, follow_row):
+        if entries.shape[0] < 2:
+            meta[3] = OVERFLOW_ENTRIES
+            truncate(c, base)
+            return -1
+        # the root itself completes right at the split: every suffix continues past it
+        entries[0] = 0
+        first = 1
+    n = walk_trie(g, c, tr, 1, tr[0].shape[0], 0, out, entries[first:], depth_set, follow_row)
+    truncate(c, base)
+    if n < 0:
+        return n
+    return n + first
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def fill_mask(g, c, a_table, a_row, sfx, sfx_lo, sfx_hi, out, depth_set, no_entries, no_follow):
     """The allowed-token mask of the chart's last set (stop tokens excluded), OR-ed into ``out``.
 
     For each kernel item ``(s, o)`` (origin < set index): the context-independent row
     ``a_table[a_row[s]]`` (every state's row must already be computed), then the
     context-dependent tokens: walk the state's suffix trie (nodes ``[sfx_lo[r], sfx_hi[r])`` of
     ``sfx``, ``r = a_row[s]``) from the configuration right after ``s``'s rule completes.
-    ``no_entries`` must be an empty int32 array (kernels here run without numba's allocator).
-    Returns 0, or -1 on overflow.
+    ``no_entries`` must be an empty int32 array and ``no_follow`` a bool[256] array (kernels here
+    run without numba's allocator). Returns 0, or -1 on overflow.
     """
     state_rule = g[2]
     items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
@@ -369,7 +431,7 @@ def fill_mask(g, c, a_table, a_row, sfx, sfx_lo, sfx_hi, out, depth_set, no_entr
             return -1
         if got == 0:
             continue
-        if walk_trie(g, c, sfx, root + 1, end, 0, out, no_entries, depth_set) < 0:
+        if walk_trie(g, c, sfx, root + 1, end, 0, out, no_entries, depth_set, no_follow) < 0:
             truncate(c, k + 1)
             return -1
         truncate(c, k + 1)

@@ -39,6 +39,10 @@ def clear_shared_rows() -> None:
         _SHARED_ROWS.clear()
 
 
+class _Cycle(Exception):
+    """A row's composition needs a row that is still being computed (recursive rules)."""
+
+
 class MaskStore:
     """Rows and split nodes of one compiled grammar's states, computed lazily.
 
@@ -63,7 +67,10 @@ class MaskStore:
                     np.zeros(65, np.int32), np.zeros(64, np.int32))
         self.n_rows = 0
         self.rows_computed = 0  # rows computed by a trie walk (not taken from the shared cache)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._in_progress: set[int] = set()
+        self._suffixes: list = []
+        self.compose = True  # compose rows from callee rows (False: always one full walk)
         self._scratch = Chart()
         self._entries = np.zeros(1024, np.int32)
 
@@ -75,63 +82,144 @@ class MaskStore:
             return
         with self._lock:
             for s in missing:
-                if self.a_row[s] < 0:
-                    row, nodes = self._row_for(s)
-                    self._append(s, row, nodes)
+                self._get(s)
 
-    def _row_for(self, s: int) -> tuple[np.ndarray, object]:
+    def _get(self, s: int) -> tuple[np.ndarray, object]:
+        """Row and suffix trie of ``s``, computing (and storing) them if needed. Holds the lock."""
+        r = int(self.a_row[s])
+        if r >= 0:
+            return self.a_table[r], self._suffixes[r]
         comp = self._compiled
         aut = comp.automaton
         key = (comp.vocab.fingerprint, aut.rule_fingerprint[int(aut.state_rule[s])], int(aut.state_local[s]))
         hit = _SHARED_ROWS.get(key)
-        if hit is not None:
-            return hit
-        row, nodes = self.walk_row(s)
-        suffix = self._suffix_trie(nodes)
-        with _SHARED_LOCK:
-            _SHARED_ROWS[key] = (row, suffix)
-        return row, suffix
+        if hit is None:
+            if s in self._in_progress:
+                raise _Cycle(s)
+            self._in_progress.add(s)
+            try:
+                hit = self._compute(s)
+            finally:
+                self._in_progress.discard(s)
+            with _SHARED_LOCK:
+                _SHARED_ROWS[key] = hit
+        self._append(s, *hit)
+        return hit
 
-    def walk_row(self, s: int) -> tuple[np.ndarray, np.ndarray]:
-        """Compute the row and split nodes of state ``s`` by a full pruned trie walk."""
+    def _compute(self, s: int) -> tuple[np.ndarray, object]:
+        """Row and suffix trie of ``s``: composed from its callees' rows when possible."""
         comp = self._compiled
         chart = self._scratch
+        rule = int(comp.automaton.state_rule[s])
         chart.run(K.init_chart, comp.g, s)
+        callees = sorted({int(comp.automaton.call_rule[e]) for st, o in chart.last_set() if o == 0
+                          for e in range(comp.automaton.call_ptr[st], comp.automaton.call_ptr[st + 1])})
+        parts = None
+        if self.compose and callees:
+            try:
+                parts = [(m, self._get(int(comp.automaton.rule_start[m]))) for m in callees]
+            except _Cycle:  # recursion back into a row being computed
+                parts = None
+        if parts is None:  # no callees (nothing to compose) or a cycle: walk everything
+            row, nodes = self.walk_row(s)
+            return row, self._suffix_trie(self._main_pairs(nodes), rule)
+        self.rows_computed += 1
         out = np.zeros(self.words, np.uint32)
-        n_nodes = comp.trie_arrays[0].shape[0]
+        # 1. tokens whose first byte is scanned by the rule's own items (origin 0)
+        chart.run(K.init_chart, comp.g, s)
+        K.keep_root_items(chart.c)
+        nodes = self._walk(chart, comp.trie_arrays, out, rule)
+        pairs = self._main_pairs(nodes)
+        # 2. tokens whose first byte starts a callee: its row, plus its split tokens in context
+        for m, (row_m, sfx_m) in parts:
+            out |= row_m
+            if sfx_m is None:
+                continue
+            chart.run(K.init_chart, comp.g, s)
+            nodes = self._walk(chart, sfx_m, out, rule, context_rule=m)
+            pairs.extend(self._suffix_pairs(sfx_m, nodes))
+        return out, self._suffix_trie(pairs, rule)
+
+    def _walk(self, chart: Chart, trie: tuple, out: np.ndarray, rule: int, context_rule: int = -1) -> np.ndarray:
+        """Walk ``trie`` from the chart's last set (or, with ``context_rule``, from the set after
+        that rule, started at set 1, completes) recording the split nodes of the root's ``rule``
+        (those with a child byte that can follow ``rule``); returns them."""
+        comp = self._compiled
+        follow_row = comp.follow[rule]
         while True:
-            n = K.walk_trie(comp.g, chart.c, comp.trie_arrays, 1, n_nodes, 0, out, self._entries, comp.depth_set)
+            if context_rule < 0:
+                n = K.walk_trie(comp.g, chart.c, trie, 1, trie[0].shape[0], 0, out, self._entries, comp.depth_set,
+                                follow_row)
+            else:
+                n = K.context_walk(comp.g, chart.c, context_rule, 1, trie, out, self._entries, comp.depth_set,
+                                   follow_row)
             status = int(chart.meta[3])
             if status == K.STATUS_OK:
-                break
+                return self._entries[:max(n, 0)].copy()
             chart.meta[3] = K.STATUS_OK
             if status == K.OVERFLOW_ENTRIES:
                 self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
             else:
                 chart.grow(status)
-        nodes = self._entries[:n].copy()
+
+    def walk_row(self, s: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row and split nodes of state ``s`` by one full pruned walk of the vocabulary trie."""
+        comp = self._compiled
+        chart = self._scratch
+        chart.run(K.init_chart, comp.g, s)
+        out = np.zeros(self.words, np.uint32)
+        nodes = self._walk(chart, comp.trie_arrays, out, int(comp.automaton.state_rule[s]))
         self.rows_computed += 1
         return out, nodes
 
-    def _suffix_trie(self, nodes: np.ndarray):
-        """Merge the suffixes (after each split node) of the tokens below the split nodes."""
+    def _main_pairs(self, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(token ids, split positions) below split nodes of the vocabulary trie."""
         if nodes.shape[0] == 0:
+            return []
+        trie = self._compiled.vocab.trie
+        lo = trie.tok_ptr[nodes + 1].astype(np.int64)
+        hi = trie.tok_ptr[trie.subtree_end[nodes]].astype(np.int64)
+        counts = hi - lo
+        idx = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        return [(trie.token_ids[idx], np.repeat(trie.depth[nodes].astype(np.int64), counts))]
+
+    def _suffix_pairs(self, sfx: tuple, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(token ids, split positions) below split nodes found while walking a suffix trie.
+
+        A token at suffix-trie node ``λ`` has its suffix starting at ``len - depth[λ]``; a split
+        at node ``ν`` above it lies ``depth[ν]`` bytes further.
+        """
+        byte, depth, subtree_end, tok_ptr, token_ids = sfx
+        lengths = self._compiled.token_offsets
+        pairs = []
+        for v in nodes.tolist():
+            lo, hi = int(tok_ptr[v + 1]), int(tok_ptr[subtree_end[v]])
+            if lo == hi:
+                continue
+            ids = token_ids[lo:hi]
+            node_of = np.repeat(np.arange(v + 1, subtree_end[v]), np.diff(tok_ptr[v + 1:subtree_end[v] + 1]))
+            tok_len = lengths[ids + 1] - lengths[ids]
+            pairs.append((ids, tok_len - depth[node_of] + depth[v]))
+        return pairs
+
+    def _suffix_trie(self, pairs: list[tuple[np.ndarray, np.ndarray]], rule: int):
+        """Trie of the token suffixes after each split position where ``rule`` completes; leaves
+        carry the token ids. Suffixes whose first byte can never follow ``rule`` are dropped."""
+        pairs = [p for p in pairs if p[0].shape[0]]
+        if not pairs:
             return None
         comp = self._compiled
-        trie = comp.vocab.trie
-        tb = comp.vocab.token_bytes
-        suffixes: list[bytes] = []
-        owners: list[np.ndarray] = []
-        for x in nodes.tolist():
-            d = int(trie.depth[x])
-            ids = trie.token_ids[trie.tok_ptr[x + 1]:trie.tok_ptr[trie.subtree_end[x]]]
-            suffixes.extend(tb[t][d:] for t in ids.tolist())
-            owners.append(ids)
-        if not suffixes:
+        ids = np.concatenate([p[0] for p in pairs]).astype(np.int64)
+        pos = np.concatenate([p[1] for p in pairs]).astype(np.int64)
+        first_byte = comp.token_bytes_flat[comp.token_offsets[ids] + pos]
+        keep = comp.follow[rule][first_byte]
+        ids, pos = ids[keep].astype(np.int32), pos[keep]
+        if ids.shape[0] == 0:
             return None
+        tb = comp.vocab.token_bytes
+        suffixes = [tb[t][d:] for t, d in zip(ids.tolist(), pos.tolist())]
         sub = TokenTrie.build(suffixes)
-        owner = np.concatenate(owners).astype(np.int32)
-        return (sub.byte, sub.depth, sub.subtree_end, sub.tok_ptr, owner[sub.token_ids])
+        return (sub.byte, sub.depth, sub.subtree_end, sub.tok_ptr, ids[sub.token_ids])
 
     def _append(self, s: int, row: np.ndarray, suffix) -> None:
         r = self.n_rows
@@ -142,6 +230,7 @@ class MaskStore:
             self.sfx_lo = np.resize(self.sfx_lo, table.shape[0])
             self.sfx_hi = np.resize(self.sfx_hi, table.shape[0])
         self.a_table[r] = row
+        self._suffixes.append(suffix)
         if suffix is None:
             self.sfx_lo[r] = self.sfx_hi[r] = 0
         else:

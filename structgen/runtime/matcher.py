@@ -35,6 +35,7 @@ from .compiled import CompiledGrammar
 _INITIAL_SETS = 2  # virtual set 0 + the closure of the root item
 MAX_FORCED_BYTES = 4096
 _NO_ENTRIES = np.empty(0, np.int32)
+_NO_FOLLOW = np.zeros(256, np.bool_)
 
 
 class Matcher:
@@ -246,7 +247,7 @@ class Matcher:
             masks.ensure(states)
         out[:] = 0
         chart.run(K.fill_mask, comp.g, masks.a_table, masks.a_row, masks.sfx, masks.sfx_lo, masks.sfx_hi,
-                  out, self._depth_set, _NO_ENTRIES)
+                  out, self._depth_set, _NO_ENTRIES, _NO_FOLLOW)
         return can_stop
 
     def allowed_token_ids(self) -> np.ndarray:

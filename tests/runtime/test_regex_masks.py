@@ -60,6 +60,8 @@ def test_masks_exact_while_teacher_forcing(name):
             if vocab.add_prefix_space and data[:1] == b" " and not text.startswith(" "):
                 data = data[1:]
                 ids = _strip_prefix_space(vocab, ids)
+                if ids is None:  # no single token holds the first token's bytes minus the space
+                    continue
             assert data == text.encode()
             m = Matcher(comp)
             prefix = b""
@@ -85,8 +87,7 @@ def _strip_prefix_space(vocab, ids):
     if not first:
         return ids[1:]
     match = [i for i, b in enumerate(vocab.token_bytes) if b == first and i not in vocab.stop_ids]
-    assert match, first
-    return [match[0]] + ids[1:]
+    return [match[0]] + ids[1:] if match else None
 
 
 def _byte_tokens(vocab, data: bytes) -> list[int]:
