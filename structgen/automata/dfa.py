@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from structgen.automata import _kernels
+from structgen.automata import _kernels, _subset_kernel
 from structgen.automata.nfa import NFA
 from structgen.errors import CompileLimitError
 
@@ -41,136 +41,43 @@ class LabeledDFA:
         """int32 [n, n_labels] extra-label transitions."""
         return self.trans[:, self.n_byte_classes:]
 
-    def with_trans(self, trans: np.ndarray, accept: np.ndarray) -> "LabeledDFA":
-        return LabeledDFA(np.ascontiguousarray(trans, dtype=np.int32), np.ascontiguousarray(accept, dtype=bool),
-                          self.byte_class, self.n_byte_classes)
 
 
 def determinize(nfa: NFA, start: int, final: int, n_labels: int = 0, *,
                 max_states: int = 100_000) -> LabeledDFA:
-    """Subset construction over byte classes (intervals of bytes on which every byte edge is
+    """Subset construction over byte classes (maximal byte intervals on which every byte edge is
     constant) and ``n_labels`` extra labels.
 
     Only *important* NFA states (with byte/label out-edges, or ``final``) identify a DFA state,
     so ε-only states never split DFA states. Raises :class:`CompileLimitError` when more than
     ``max_states`` DFA states would be built.
     """
-    byte_edges = nfa.byte_edges
-    label_edges = nfa.label_edges
-    eps = nfa.eps
-    cuts = {0, 256}
-    for edges in byte_edges:
-        for lo, hi, _ in edges:
-            cuts.add(lo)
-            cuts.add(hi + 1)
-    bounds = sorted(cuts)
-    n_bc = len(bounds) - 1
-    byte_class = np.repeat(np.arange(n_bc, dtype=np.int32), np.diff(bounds))
-    pos = {b: i for i, b in enumerate(bounds)}
-    n_cols = n_bc + n_labels
+    status, trans, accept, n, byte_class, n_bc = _subset_kernel.subset_construction(
+        len(nfa), start, final, *nfa.to_csr(), n_labels, max_states)
+    if status == _subset_kernel.LIMIT_EXCEEDED:
+        raise CompileLimitError(f"automaton exceeds the limit of {max_states} DFA states")
+    trans = trans.reshape(n, n_bc + n_labels)
+    return _merge_byte_columns(LabeledDFA(trans, accept, byte_class, int(n_bc)))
 
-    # per important state: byte edges as class ranges [(a, b, target)] (columns a..b-1), label edges
-    ranges: dict[int, list[tuple[int, int, int]]] = {}
-    labels: dict[int, list[tuple[int, int]]] = {}
-    closures: dict[int, frozenset] = {}
 
-    def closure(s: int) -> frozenset:
-        seen = {s}
-        stack = [s]
-        imp = []
-        while stack:
-            u = stack.pop()
-            if byte_edges[u] or label_edges[u] or u == final:
-                imp.append(u)
-                if u not in ranges:
-                    ranges[u] = [(pos[lo], pos[hi + 1], t) for lo, hi, t in byte_edges[u]]
-                    labels[u] = [(n_bc + lab, t) for lab, t in label_edges[u]]
-            for v in eps[u]:
-                if v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        got = frozenset(imp)
-        closures[s] = got
-        return got
-
-    start_key = closure(start)
-    ids = {start_key: 0}
-    order = [start_key]
-    trans_rows: list[list[int]] = []
-    union_memo: dict[frozenset, frozenset] = {}
-
-    def state_id(key: frozenset) -> int:
-        j = ids.get(key)
-        if j is None:
-            j = len(order)
-            if j >= max_states:
-                raise CompileLimitError(f"automaton exceeds the limit of {max_states} DFA states")
-            ids[key] = j
-            order.append(key)
-        return j
-
-    def target_id(ts: list[int]) -> int:
-        if len(ts) == 1:
-            t = ts[0]
-            key = closures.get(t)
-            if key is None:
-                key = closure(t)
-        else:
-            fs = frozenset(ts)
-            key = union_memo.get(fs)
-            if key is None:
-                key = frozenset().union(*[closures.get(t) or closure(t) for t in ts])
-                union_memo[fs] = key
-        return state_id(key)
-
-    i = 0
-    while i < len(order):
-        S = order[i]
-        i += 1
-        row = [-1] * n_cols
-        edges: list[tuple[int, int, int]] = []
-        lab_edges: list[tuple[int, int]] = []
-        for s in S:
-            edges.extend(ranges[s])
-            lab_edges.extend(labels[s])
-        edges.sort()
-        disjoint = True
-        for e in range(1, len(edges)):
-            if edges[e][0] < edges[e - 1][1]:
-                disjoint = False
-                break
-        if disjoint:  # common case: each column has at most one NFA target
-            for a, b, t in edges:
-                j = target_id([t])
-                if b == a + 1:
-                    row[a] = j
-                else:
-                    row[a:b] = [j] * (b - a)
-        else:
-            buckets: dict[int, list[int]] = {}
-            for a, b, t in edges:
-                for c in range(a, b):
-                    bk = buckets.get(c)
-                    if bk is None:
-                        buckets[c] = [t]
-                    elif t not in bk:
-                        bk.append(t)
-            for c, ts in buckets.items():
-                row[c] = target_id(ts)
-        if lab_edges:
-            lb: dict[int, list[int]] = {}
-            for c, t in lab_edges:
-                bk = lb.get(c)
-                if bk is None:
-                    lb[c] = [t]
-                elif t not in bk:
-                    bk.append(t)
-            for c, ts in lb.items():
-                row[c] = target_id(ts)
-        trans_rows.append(row)
-    trans = np.array(trans_rows, dtype=np.int32).reshape(len(trans_rows), n_cols)
-    accept = np.fromiter((final in S for S in order), dtype=bool, count=len(order))
-    return LabeledDFA(trans, accept, byte_class, n_bc)
+def _merge_byte_columns(dfa: LabeledDFA) -> LabeledDFA:
+    """Merge byte classes whose columns are identical in every state (fewer transitions to
+    minimize). Merged columns are numbered by their first byte, so visiting columns in index
+    order still visits targets in increasing byte order."""
+    n_bc = dfa.n_byte_classes
+    if n_bc <= 1 or dfa.n_states == 0:
+        return dfa
+    cols_t = np.ascontiguousarray(dfa.trans[:, :n_bc].T)
+    ids: dict[bytes, int] = {}
+    new_of_old = np.array([ids.setdefault(col.tobytes(), len(ids)) for col in cols_t], dtype=np.int32)
+    if len(ids) == n_bc:
+        return dfa
+    first = np.full(len(ids), -1, np.int64)
+    for old in range(n_bc - 1, -1, -1):  # ids are assigned in first-occurrence (byte) order
+        first[new_of_old[old]] = old
+    trans = np.concatenate([cols_t[first].T, dfa.trans[:, n_bc:]], axis=1)
+    return LabeledDFA(np.ascontiguousarray(trans, dtype=np.int32), dfa.accept,
+                      new_of_old[dfa.byte_class], len(ids))
 
 
 def trim_minimize(dfa: LabeledDFA, allowed_labels: np.ndarray | None = None) -> LabeledDFA:

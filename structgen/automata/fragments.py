@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class RangeAutomaton:
@@ -34,6 +36,17 @@ class RangeAutomaton:
             if acc and not edges:
                 return s
         return -1
+
+    @functools.cached_property
+    def flat_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All edges as int32 columns (src, lo, hi, dst), grouped by source state."""
+        rows = [(s, lo, hi, t) for s, edges in enumerate(self.edges) for lo, hi, t in edges]
+        arr = np.array(rows, dtype=np.int32).reshape(-1, 4)
+        return tuple(np.ascontiguousarray(arr[:, i]) for i in range(4))  # type: ignore[return-value]
+
+    @functools.cached_property
+    def accepting(self) -> tuple[int, ...]:
+        return tuple(i for i, a in enumerate(self.accept) if a)
 
     def accepts(self, data: bytes) -> bool:
         """Whether the automaton accepts ``data`` (reference implementation, for tests)."""

@@ -389,7 +389,8 @@ def parse_regex(pattern: str, flags: int = 0) -> RNode:
         raise RegexError(f"unsupported regex flags {flags & ~_KNOWN_FLAGS:#x} (e.g. re.TEMPLATE)",
                          pattern, None, "flags")
     try:
-        re.compile(pattern, flags)  # validates exactly as `re` does (syntax, flag combinations)
+        # re's own parser: syntax errors and flag checks exactly as re.compile reports them
+        # (re's compile step adds only errors for lookbehinds, which are rejected anyway)
         tree = _sre_parse.parse(pattern, flags)
     except re.error as e:
         raise _re_error_to_regex_error(pattern, e) from None

@@ -11,6 +11,10 @@ canonical automaton plus its callees' fingerprints; a rule inside a cycle hashes
 automata of its whole component in discovery order from the rule (intra-component calls written
 as discovery indices, calls leaving the component as fingerprints). Equal fingerprints therefore
 mean identical automata (same local numbering) for the rule and everything reachable from it.
+
+Per-rule work is cached process-wide (LRU) by the rule body with callee names replaced by call
+label indices, so structurally repeated rules (JSON-schema property rules, re-compiles of the same
+grammar) are determinized and minimized once.
 """
 from __future__ import annotations
 
