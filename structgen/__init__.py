@@ -30,6 +30,9 @@ _EXPORTS = {
     "load_model": "structgen.generation.models",
     "generate": "structgen.api",
     "generate_many": "structgen.api",
+    "stream": "structgen.api",
+    "make_logits_processor": "structgen.hf",
+    "StructgenLogitsProcessor": "structgen.hf",
     "grammar": "structgen.api",
     # errors
     "StructgenError": "structgen.errors",
