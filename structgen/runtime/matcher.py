@@ -340,13 +340,10 @@ def _row_view(bitmask, index: int) -> np.ndarray:
 
 def _tokenize_forced(comp: CompiledGrammar, data: bytes) -> list[int]:
     encode = getattr(comp.vocab, "encode_canonical", None)
-    if encode is not None:
-        try:
-            ids = list(encode(data))
-        except Exception:  # noqa: BLE001 - fall back to greedy on any tokenizer failure
-            ids = None
-        if ids is not None and b"".join(comp.vocab.token_bytes[i] for i in ids) == data:
-            return ids
+    ids = encode(data) if encode is not None else None
+    if ids is not None and all(0 <= i < comp.vocab_size for i in ids) \
+            and b"".join(comp.vocab.token_bytes[i] for i in ids) == data:
+        return ids
     return _greedy_longest_match(comp, data)
 
 

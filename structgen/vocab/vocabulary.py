@@ -104,6 +104,7 @@ class Vocabulary:
         self.name = name
         self.kind = kind
         self.stats: dict[str, Any] = dict(stats or {})
+        self._encoder_ref: weakref.ref | None = None  # the live tokenizer, for encode_canonical
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -151,11 +152,14 @@ class Vocabulary:
             cached = _VOCAB_CACHE.get(key)
             if cached is not None:
                 _VOCAB_CACHE.move_to_end(key)
+                if cached.encode_canonical(b"") is None:
+                    cached._set_encoder(tokenizer)
                 return cached
         name = str(getattr(tokenizer, "name_or_path", "") or "")
         vocab = cls(parsed.token_bytes, vocab_size=width, stop_ids=stops, special_ids=specials,
                     prefix_space_mode=parsed.prefix_space_mode, name=name, kind=parsed.kind,
                     stats=dict(parsed.stats, model_type=parsed.model_type))
+        vocab._set_encoder(tokenizer)
         with _LOCK:
             _VOCAB_CACHE[key] = vocab
             while len(_VOCAB_CACHE) > _CACHE_SIZE:
@@ -242,6 +246,34 @@ class Vocabulary:
 
     def __len__(self) -> int:
         return self.n_tokens
+
+    def _set_encoder(self, tokenizer: Any) -> None:
+        if callable(getattr(tokenizer, "encode", None)):
+            try:
+                self._encoder_ref = weakref.ref(tokenizer)
+            except TypeError:
+                self._encoder_ref = None
+
+    def encode_canonical(self, data: bytes) -> list[int] | None:
+        """The tokenizer's own (canonical) encoding of ``data``, without special tokens.
+
+        Available while the tokenizer this vocabulary was built from (``from_hf``) is alive and
+        ``data`` is valid UTF-8; otherwise ``None``. Used for jump-forward tokens.
+        """
+        tok = self._encoder_ref() if self._encoder_ref is not None else None
+        if tok is None:
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        ids = tok.encode(text, add_special_tokens=False)
+        return list(getattr(ids, "ids", ids))
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_encoder_ref"] = None  # weak references do not pickle
+        return state
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Vocabulary):
