@@ -8,7 +8,9 @@ rows are computed lazily and shared across grammars (see ``masks.py``).
 from __future__ import annotations
 
 import functools
+import os
 import threading
+from collections import OrderedDict
 import time
 
 import numpy as np
@@ -97,7 +99,9 @@ def _flatten_tokens(vocab) -> tuple[np.ndarray, np.ndarray]:
     return hit
 
 
-_COMPILE_CACHE: dict[tuple, CompiledGrammar] = {}
+# Compiled grammars by (IR, vocabulary fingerprint), least recently used evicted first.
+_COMPILE_CACHE: OrderedDict[tuple, CompiledGrammar] = OrderedDict()
+_COMPILE_CACHE_SIZE = int(os.environ.get("STRUCTGEN_COMPILE_CACHE_SIZE", "64"))
 _COMPILE_LOCK = threading.Lock()
 
 
@@ -115,15 +119,19 @@ def compile_grammar(grammar: Grammar, vocab, *, source: str = "") -> CompiledGra
     from ..grammar.compiler import compile_grammar_automaton
 
     key = (grammar, vocab.fingerprint)
-    hit = _COMPILE_CACHE.get(key)
-    if hit is not None:
-        return hit
+    with _COMPILE_LOCK:
+        hit = _COMPILE_CACHE.get(key)
+        if hit is not None:
+            _COMPILE_CACHE.move_to_end(key)
+            return hit
     t0 = time.perf_counter()
     automaton = compile_grammar_automaton(grammar)
     compiled = CompiledGrammar(automaton, vocab, source=source or grammar.name)
     compiled.stats["compile_ms"] = (time.perf_counter() - t0) * 1e3
     with _COMPILE_LOCK:
         _COMPILE_CACHE[key] = compiled
+        while len(_COMPILE_CACHE) > _COMPILE_CACHE_SIZE:
+            _COMPILE_CACHE.popitem(last=False)
     return compiled
 
 

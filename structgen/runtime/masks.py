@@ -20,7 +20,9 @@ afterwards a fill is an OR of a few rows plus the (usually tiny) split-node walk
 """
 from __future__ import annotations
 
+import os
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -28,15 +30,56 @@ from . import kernels as K
 from ..vocab.trie import TokenTrie
 from .chart import Chart
 
-# (vocab fingerprint, rule fingerprint, local state) -> (row uint32[W], suffix trie or None)
-_SHARED_ROWS: dict[tuple[str, str, int], tuple[np.ndarray, object]] = {}
-_SHARED_LOCK = threading.Lock()
+class _RowCache:
+    """LRU of rows shared across grammars, bounded in bytes.
+
+    Key: (vocabulary fingerprint, rule fingerprint, local state); value: (row uint32[W], suffix
+    trie or None). The budget is ``$STRUCTGEN_ROW_CACHE_MB`` (default 512 MiB).
+    """
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget = budget_bytes
+        self.used = 0
+        self._items: OrderedDict[tuple, tuple[np.ndarray, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _size(value: tuple[np.ndarray, object]) -> int:
+        row, sfx = value
+        return row.nbytes + (sum(a.nbytes for a in sfx) if sfx is not None else 0)
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self.used += self._size(value)
+            while self.used > self.budget and len(self._items) > 1:
+                _, old = self._items.popitem(last=False)
+                self.used -= self._size(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.used = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_SHARED_ROWS = _RowCache(int(os.environ.get("STRUCTGEN_ROW_CACHE_MB", "512")) << 20)
 
 
 def clear_shared_rows() -> None:
     """Forget every cached row (tests and memory pressure)."""
-    with _SHARED_LOCK:
-        _SHARED_ROWS.clear()
+    _SHARED_ROWS.clear()
 
 
 class _Cycle(Exception):
@@ -101,8 +144,7 @@ class MaskStore:
                 hit = self._compute(s)
             finally:
                 self._in_progress.discard(s)
-            with _SHARED_LOCK:
-                _SHARED_ROWS[key] = hit
+            _SHARED_ROWS.put(key, hit)
         self._append(s, *hit)
         return hit
 
