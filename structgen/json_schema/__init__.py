@@ -1,0 +1,22 @@
+"""JSON Schema and pydantic models → grammar IR / compiled grammars.
+
+- :func:`schema_to_ir` — a schema (dict, JSON text, bool, or pydantic model / type) → :class:`~structgen.grammar.ir.Grammar`.
+- :func:`compile_json_schema` — the same, compiled for a vocabulary (cached).
+
+Whitespace between JSON tokens: ``"flexible"`` (any of space/tab/newline/CR; bounded per gap by
+``max_whitespace`` when given), ``"compact"`` (none), or a regex for one gap. ``json.dumps`` output
+(``", "`` / ``": "``) is accepted in flexible mode. Recommendation: for generation use
+``max_whitespace`` of about 16 (or ``"compact"``): unbounded whitespace is valid JSON but lets a
+model stall on runs of newlines/spaces; pretty-printing with ``indent=2`` needs at most
+``1 + 2*depth`` characters per gap.
+
+Exactness contract: every JSON text the grammar accepts validates against the schema with
+``jsonschema`` (format assertions on); what cannot be enforced exactly raises
+:class:`~structgen.errors.UnsupportedSchemaError` unless ``lenient=True``.
+"""
+from __future__ import annotations
+
+from .api import compile_json_schema, schema_to_ir
+from .compiler import SchemaApproximationWarning
+
+__all__ = ["compile_json_schema", "schema_to_ir", "SchemaApproximationWarning"]

@@ -1,0 +1,77 @@
+"""Public entry points: :func:`schema_to_ir` and :func:`compile_json_schema`."""
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from ..errors import InvalidSchemaError
+from ..grammar.ir import Grammar
+from . import cache
+from .compiler import SchemaCompiler
+from .pydantic_support import looks_like_type, pydantic_schema
+
+
+def normalize_schema(schema: Any) -> Any:
+    """dict / bool as is; JSON text parsed; pydantic model classes and types converted."""
+    if isinstance(schema, (dict, bool)):
+        return schema
+    if isinstance(schema, (str, bytes)):
+        try:
+            return json.loads(schema)
+        except json.JSONDecodeError as e:
+            raise InvalidSchemaError(f"schema text is not valid JSON: {e}") from None
+    if looks_like_type(schema):
+        return pydantic_schema(schema)
+    raise InvalidSchemaError(f"unsupported schema object of type {type(schema).__name__}")
+
+
+def schema_to_ir(schema: Any, *, whitespace: str = "flexible", max_whitespace: Optional[int] = None,
+                 lenient: bool = False) -> Grammar:
+    """Compile a JSON Schema (dict, JSON string, bool, or pydantic model class / type) to grammar IR.
+
+    The grammar's language is exactly a set of JSON texts that validate against the schema with
+    ``jsonschema`` (see the package docstring for the few documented restrictions, all sound).
+    Raises :class:`~structgen.errors.InvalidSchemaError` for malformed schemas and
+    :class:`~structgen.errors.UnsupportedSchemaError` for constructs that cannot be enforced
+    exactly (unless ``lenient=True``: then a ``SchemaApproximationWarning`` names keyword and
+    pointer and the keyword is ignored).
+    """
+    schema = normalize_schema(schema)
+    sj = None
+    key = None
+    try:
+        sj = cache.canonical_json(schema)
+        key = cache.key_of(sj, whitespace, max_whitespace, lenient)
+    except (TypeError, ValueError):
+        pass
+    if key is not None:
+        hit = cache.disk_get(key)
+        if isinstance(hit, Grammar):
+            return hit
+    g = SchemaCompiler(schema, whitespace=whitespace, max_whitespace=max_whitespace, lenient=lenient).compile()
+    if key is not None:
+        cache.disk_put(key, g)
+    return g
+
+
+def compile_json_schema(schema: Any, vocab, *, whitespace: str = "flexible", max_whitespace: Optional[int] = None,
+                        lenient: bool = False):
+    """``schema_to_ir`` + :func:`structgen.runtime.compiled.compile_grammar` for ``vocab``.
+
+    Results are cached in memory by (canonical schema JSON, options, vocabulary fingerprint).
+    """
+    from ..runtime.compiled import compile_grammar
+
+    schema = normalize_schema(schema)
+    try:
+        sj = cache.canonical_json(schema)
+    except (TypeError, ValueError) as e:
+        raise InvalidSchemaError(f"schema is not JSON-serializable: {e}") from None
+    mkey = (sj, whitespace, max_whitespace, lenient, vocab.fingerprint)
+    hit = cache.memory_get(mkey)
+    if hit is not None:
+        return hit
+    g = schema_to_ir(schema, whitespace=whitespace, max_whitespace=max_whitespace, lenient=lenient)
+    compiled = compile_grammar(g, vocab, source=f"json_schema:{cache.key_of(sj, whitespace, max_whitespace, lenient)[:16]}")
+    cache.memory_put(mkey, compiled)
+    return compiled

@@ -1,0 +1,584 @@
+"""JSON Schema → grammar IR (:class:`~structgen.grammar.ir.Grammar`).
+
+Pipeline: a subschema (with its ``$ref`` scope) is normalized into clauses
+(:mod:`~structgen.json_schema.dnf`); each clause is emitted per JSON type (strings, numbers,
+objects, arrays, literals); nested subschemas become their own rules, memoized by identity so
+recursive schemas and repeated ``$ref`` targets are compiled once. Finally rules get
+content-derived names (:func:`~structgen.json_schema.irtools.canonicalize`) so identical
+subschemas share rules and recompiling gives identical grammars.
+
+Shared lexeme rules (fixed names, referenced with :class:`~structgen.grammar.ir.Ref` so the
+runtime can share their mask rows across schemas): ``json_string``, ``json_number``,
+``json_integer``, ``json_value`` (any JSON, recursive), ``json_object``, ``json_array``.
+
+THE BAR: every string the grammar accepts, parsed with ``json.loads``, validates against the
+schema with ``jsonschema`` (format assertions included). Whatever cannot be enforced exactly
+raises :class:`~structgen.errors.UnsupportedSchemaError` (``lenient=True``: a
+:class:`SchemaApproximationWarning` is issued and the keyword is ignored).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Optional
+
+from ..errors import UnsupportedSchemaError
+from ..grammar import ir
+from .irtools import alt as ir_alt
+from . import fsa
+from . import irtools
+from . import lang as L
+from . import numbers as N
+from .arrays import emit_array
+from .dnf import DnfBuilder
+from .encoding import JSON_STRING_REGEX, encode_lang
+from .objects import emit_object
+from .refs import Node, SchemaContext
+from .spec import Clause, Conj, ObjectSpec, StringSpec, conj_key
+from .strings import combine, in_lang, not_in_lang, string_lang
+from .values import is_excluded, value_ir
+
+#: rule names that are fixed (shared lexemes)
+SHARED_RULES = frozenset({"json_string", "json_number", "json_integer", "json_value", "json_object", "json_array"})
+
+_WS_CHARS = r"[ \t\n\r]"
+
+
+class SchemaApproximationWarning(UserWarning):
+    """``lenient=True`` ignored a keyword that could not be enforced exactly."""
+
+
+def whitespace_expr(whitespace: str, max_whitespace: Optional[int]) -> ir.Expr:
+    """The IR of one whitespace gap between JSON tokens."""
+    if whitespace == "compact":
+        return ir.EMPTY
+    if whitespace == "flexible":
+        if max_whitespace is None:
+            return ir.Regex(_WS_CHARS + "*")
+        if max_whitespace < 0:
+            raise ValueError("max_whitespace must be >= 0")
+        if max_whitespace == 0:
+            return ir.EMPTY
+        return ir.Regex(f"{_WS_CHARS}{{0,{int(max_whitespace)}}}")
+    if isinstance(whitespace, str):
+        return ir.Regex(whitespace)
+    raise ValueError(f"whitespace must be 'flexible', 'compact' or a regex string, got {whitespace!r}")
+
+
+class SchemaCompiler:
+    """One compilation of one schema document. Use :func:`schema_to_ir`."""
+
+    def __init__(self, schema: Any, *, whitespace: str = "flexible", max_whitespace: Optional[int] = None,
+                 lenient: bool = False):
+        self.ctx = SchemaContext(schema)
+        self.lenient = lenient
+        self.ws = whitespace_expr(whitespace, max_whitespace)
+        self.sep = ir.seq(self.ws, ir.Literal(","), self.ws)
+        self.colon = ir.seq(self.ws, ir.Literal(":"), self.ws)
+        self.rules: dict[str, ir.Expr] = {}
+        self._counter = 0
+        self._rule_by_body: dict[tuple[str, ir.Expr], str] = {}
+        self._value_memo: dict[tuple, ir.Expr] = {}
+        self._node_rules: dict[tuple, str] = {}
+        self._obj_memo: dict[tuple, ir.Expr] = {}
+        self._arr_memo: dict[tuple, ir.Expr] = {}
+        self._str_memo: dict[tuple, ir.Expr] = {}
+        self._key_memo: dict[tuple, ir.Expr] = {}
+        self.dnf = DnfBuilder(self.ctx, self.unsupported, lenient)
+        self.float_integers = self.ctx.draft >= 6
+
+    # ------------------------------------------------------------------ policy
+    def unsupported(self, msg: str, keyword: str, pointer: str) -> None:
+        if not self.lenient:
+            raise UnsupportedSchemaError(msg, keyword, pointer)
+        warnings.warn(f"structgen: ignoring {keyword!r} at {pointer or '#'}: {msg}", SchemaApproximationWarning,
+                      stacklevel=3)
+
+    def warn(self, msg: str, keyword: str, pointer: str) -> None:
+        warnings.warn(f"structgen: {keyword!r} at {pointer or '#'}: {msg}", SchemaApproximationWarning, stacklevel=3)
+
+    # ------------------------------------------------------------------ rules
+    def reserve(self, hint: str) -> str:
+        self._counter += 1
+        name = f"{hint}#{self._counter}"
+        self.rules[name] = ir.NOTHING
+        return name
+
+    def define(self, name: str, body: ir.Expr) -> None:
+        self.rules[name] = body
+
+    def add_rule(self, hint: str, body: ir.Expr) -> ir.Expr:
+        """A rule with ``body`` (deduplicated by body); returns a Ref (or the body if trivial)."""
+        if isinstance(body, ir.Ref) or body == ir.NOTHING or body == ir.EMPTY:
+            return body
+        if irtools.expr_size(body) > 64:  # identical big rules are merged by canonicalize()
+            name = self.reserve(hint)
+            self.define(name, body)
+            return ir.Ref(name)
+        key = (hint, body)
+        name = self._rule_by_body.get(key)
+        if name is None:
+            name = self.reserve(hint)
+            self.define(name, body)
+            self._rule_by_body[key] = name
+        return ir.Ref(name)
+
+    def repeat(self, item: ir.Expr, lo: int, hi: Optional[int]) -> ir.Expr:
+        return irtools.repeat(item, lo, hi, self.add_rule)
+
+    def shared(self, name: str) -> ir.Expr:
+        if name not in self.rules:
+            self.rules[name] = ir.NOTHING
+            self.rules[name] = self._shared_body(name)
+        return ir.Ref(name)
+
+    def _shared_body(self, name: str) -> ir.Expr:
+        if name == "json_string":
+            return ir.Regex(JSON_STRING_REGEX)
+        if name == "json_number":
+            return ir.Regex(N.NUMBER_REGEX)
+        if name == "json_integer":
+            if self.float_integers:
+                return ir.Regex(N.INTEGER_REGEX + r"|-?(?:0|[1-9][0-9]{0,14})\.0+")
+            return ir.Regex(N.INTEGER_REGEX)
+        if name == "json_value":
+            return ir_alt(self.shared("json_object"), self.shared("json_array"), self.shared("json_string"),
+                          self.shared("json_number"), ir.Literal("true"), ir.Literal("false"), ir.Literal("null"))
+        if name == "json_object":
+            member = ir.seq(self.shared("json_string"), self.colon, self.shared("json_value"))
+            return ir.seq(ir.Literal("{"), self.ws, ir.Repeat(ir.seq(member, ir.Repeat(ir.seq(self.sep, member), 0, None)), 0, 1),
+                          self.ws, ir.Literal("}"))
+        if name == "json_array":
+            v = self.shared("json_value")
+            return ir.seq(ir.Literal("["), self.ws, ir.Repeat(ir.seq(v, ir.Repeat(ir.seq(self.sep, v), 0, None)), 0, 1),
+                          self.ws, ir.Literal("]"))
+        raise KeyError(name)
+
+    # ------------------------------------------------------------------ entry
+    def compile(self) -> ir.Grammar:
+        root = self.value_expr(((self.ctx.root_node, False),))
+        if root == ir.NOTHING:
+            raise UnsupportedSchemaError("the schema accepts no JSON value", None, "")
+        self.rules["start"] = ir.seq(self.ws, root)
+        if "start" not in irtools.productive_rules(self.rules):
+            raise UnsupportedSchemaError("the schema accepts no JSON value", None, "")
+        rules = irtools.canonicalize(self.rules, "start", SHARED_RULES | {"start"})
+        return ir.Grammar(rules, "start", "json_schema")
+
+    # ------------------------------------------------------------------ values
+    def conj_valid(self, conj: Conj, value: Any) -> bool:
+        return all(self.ctx.is_valid(n, value) != neg for n, neg in conj)
+
+    def _simplify(self, conj: Conj) -> Optional[Conj]:
+        out = []
+        seen = set()
+        for n, neg in conj:
+            if n.schema is True or n.schema == {}:
+                if neg:
+                    return None
+                continue
+            if n.schema is False:
+                if not neg:
+                    return None
+                continue
+            k = (n.key(), neg)
+            if k in seen:
+                continue
+            seen.add(k)
+            out.append((n, neg))
+        return tuple(out)
+
+    def value_expr(self, conj: Conj) -> ir.Expr:
+        """IR for a value satisfying every (node, negated) pair of ``conj``."""
+        conj2 = self._simplify(conj)
+        if conj2 is None:
+            return ir.NOTHING
+        if not conj2:
+            return self.shared("json_value")
+        if len(conj2) == 1 and not conj2[0][1] and self.dnf.is_pure_ref(conj2[0][0].schema):
+            target = self.ctx.resolve(conj2[0][0], conj2[0][0].schema["$ref"])
+            return self.node_rule(target)
+        key = conj_key(conj2)
+        hit = self._value_memo.get(key)
+        if hit is not None:
+            return hit
+        clauses = self.dnf.conj_dnf(conj2)
+        exprs = [self.emit_clause(c, conj2) for c in clauses]
+        res = ir_alt(*exprs) if exprs else ir.NOTHING
+        if irtools.expr_size(res) > 24:
+            res = self.add_rule("value", res)
+        self._value_memo[key] = res
+        return res
+
+    def node_rule(self, target: Node) -> ir.Expr:
+        """A rule for the ``$ref`` target ``target`` (reserved first, so recursion works)."""
+        key = target.key()
+        name = self._node_rules.get(key)
+        if name is not None:
+            return ir.Ref(name)
+        name = self.reserve("def")
+        self._node_rules[key] = name
+        body = self.value_expr(((target, False),))
+        self.define(name, body)
+        return ir.Ref(name)
+
+    def finite_values(self, conj: Conj) -> Optional[list]:
+        """The values satisfying ``conj`` when it is a finite enumeration, else None."""
+        conj2 = self._simplify(conj)
+        if conj2 is None:
+            return []
+        if not conj2:
+            return None
+        clauses = self.dnf.conj_dnf(conj2)
+        if not all(c.enum is not None for c in clauses):
+            return None
+        out: list = []
+        from .values import json_equal
+
+        for c in clauses:
+            for v in c.enum:
+                if is_excluded(v, [x for x, _ in c.excluded]):
+                    continue
+                if self.conj_valid(conj2, v) and not any(json_equal(v, w) for w in out):
+                    out.append(v)
+        return out
+
+    # ------------------------------------------------------------------ clauses
+    def emit_clause(self, c: Clause, conj: Conj) -> ir.Expr:
+        excluded = [v for v, _ in c.excluded]
+        if c.enum is not None:
+            alts = []
+            for v in c.enum:
+                if is_excluded(v, excluded):
+                    continue
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    alts.append(value_ir(v, self.ws, top_number_ok=lambda parsed: self.conj_valid(conj, parsed)))
+                elif self.conj_valid(conj, v):
+                    alts.append(value_ir(v, self.ws))
+            res = ir_alt(*alts) if alts else ir.NOTHING
+            if irtools.expr_size(res) > 24:
+                res = self.add_rule("enum", res)
+            return res
+        parts = []
+        t = c.types
+        if "null" in t and not is_excluded(None, excluded):
+            parts.append(ir.Literal("null"))
+        if "boolean" in t:
+            for b, lit in ((True, "true"), (False, "false")):
+                if not is_excluded(b, excluded):
+                    parts.append(ir.Literal(lit))
+        if "string" in t:
+            parts.append(self.emit_string(c.string, [v for v in excluded if isinstance(v, str)], c))
+        if "int" in t or "frac" in t:
+            nums = [v for v in excluded if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            parts.append(self.emit_number(c, "int" in t, "frac" in t, nums))
+        if "object" in t:
+            if any(isinstance(v, dict) for v in excluded):
+                self.unsupported("excluding object values (not/enum of objects)", "not",
+                                 next(p for v, p in c.excluded if isinstance(v, dict)))
+            parts.append(self.emit_object(c.obj))
+        if "array" in t:
+            if any(isinstance(v, list) for v in excluded):
+                self.unsupported("excluding array values (not/enum of arrays)", "not",
+                                 next(p for v, p in c.excluded if isinstance(v, list)))
+            parts.append(self.emit_array(c))
+        return ir_alt(*parts) if parts else ir.NOTHING
+
+    # ------------------------------------------------------------------ strings
+    def emit_string(self, spec: StringSpec, excluded: list[str], clause: Clause) -> ir.Expr:
+        if spec.trivial and not excluded:
+            return self.shared("json_string")
+        key = (spec, tuple(excluded))
+        hit = self._str_memo.get(key)
+        if hit is not None:
+            return hit
+        pointer = (spec.patterns or spec.formats or (("", clause.enum_pointer),))[0][1]
+        checked = frozenset(self.ctx.format_checker.checkers)
+        try:
+            lang = string_lang(spec, excluded, checked, self.warn, pointer)
+        except UnsupportedSchemaError as e:
+            if not self.lenient:
+                raise
+            self.unsupported(str(e), e.keyword or "pattern", e.pointer)
+            lang = None
+        if lang is None:
+            res = self.shared("json_string")
+        elif L.is_nothing(lang):
+            res = ir.NOTHING
+        else:
+            res = self.add_rule("str", ir.seq(ir.Literal('"'), encode_lang(lang, self.repeat), ir.Literal('"')))
+        self._str_memo[key] = res
+        return res
+
+    def key_expr(self, positives: list[L.Lang], negatives: list[L.Lang], listed: list[str],
+                 names_lang: Optional[L.Lang], pointer: str) -> ir.Expr:
+        """A quoted key whose decoded value matches all ``positives``, no ``negatives``, is not a
+        listed name, and is in ``names_lang`` (propertyNames; None = any)."""
+        pos = list(positives) + ([names_lang] if names_lang is not None else [])
+        mk = (tuple(pos), tuple(negatives), tuple(listed))
+        hit = self._key_memo.get(mk)
+        if hit is not None:
+            return hit
+        if not pos and not negatives:
+            if not listed:
+                res = self.shared("json_string")
+            else:
+                res = self.add_rule("key", self._not_listed_key(listed))
+            self._key_memo[mk] = res
+            return res
+        negs = list(negatives) + ([in_lang(listed)] if listed else [])
+        try:
+            lang = combine(pos, negs)
+        except fsa.AutomatonTooLarge as e:
+            self.unsupported(f"property-name constraints too complex ({e})", "patternProperties", pointer)
+            lang = pos[0] if pos else None
+        if lang is None:
+            res = self.shared("json_string")
+        elif L.is_nothing(lang):
+            res = ir.NOTHING
+        else:
+            res = self.add_rule("key", ir.seq(ir.Literal('"'), encode_lang(lang, self.repeat), ir.Literal('"')))
+        self._key_memo[mk] = res
+        return res
+
+    def _not_listed_key(self, listed: list[str]) -> ir.Expr:
+        """A quoted key that can never decode to one of ``listed``: either written without escapes
+        and not spelling a listed name, or containing (in any spelling) a character that occurs in
+        no listed name. Keys whose characters all occur in listed names and that use escapes are
+        not accepted (sound; keeps the automaton about the size of the names' trie)."""
+        from . import charsets as cs
+        from .pyregex import ANY_STRING
+
+        used = cs.normalize((ord(c), ord(c)) for n in listed for c in n)
+        others = cs.subtract(cs.UNIVERSE, used)
+        raw_part = encode_lang(not_in_lang(listed), self.repeat, raw_only=True)
+        alts = [raw_part]
+        if others:
+            alts.append(encode_lang(L.cat(ANY_STRING, L.Chars(others), ANY_STRING), self.repeat))
+        return ir.seq(ir.Literal('"'), ir_alt(*alts), ir.Literal('"'))
+
+    def property_names_lang(self, names: tuple, pointer: str) -> Optional[L.Lang]:
+        """Decoded language of keys allowed by every ``propertyNames`` conj (None: any)."""
+        langs = []
+        checked = frozenset(self.ctx.format_checker.checkers)
+        for conj in names:
+            conj2 = self._simplify(conj)
+            if conj2 is None:
+                return L.NONE
+            if not conj2:
+                continue
+            alts = []
+            any_string = False
+            for c in self.dnf.conj_dnf(conj2):
+                if "string" not in c.types:
+                    continue
+                excluded = [v for v, _ in c.excluded if isinstance(v, str)]
+                if c.enum is not None:
+                    vals = [v for v in c.enum if isinstance(v, str) and v not in excluded and self.conj_valid(conj2, v)]
+                    alts.append(in_lang(vals))
+                    continue
+                lang = string_lang(c.string, excluded, checked, self.warn, pointer)
+                if lang is None:
+                    any_string = True
+                    break
+                alts.append(lang)
+            if any_string:
+                continue
+            langs.append(L.alt(*alts) if alts else L.NONE)
+        if not langs:
+            return None
+        if len(langs) == 1:
+            return langs[0]
+        try:
+            return combine(langs, [])
+        except fsa.AutomatonTooLarge as e:
+            self.unsupported(f"propertyNames too complex ({e})", "propertyNames", pointer)
+            return langs[0]
+
+    # ------------------------------------------------------------------ numbers
+    def emit_number(self, c: Clause, int_ok: bool, frac_ok: bool, excluded: list) -> ir.Expr:
+        """Numbers of the allowed kinds (``int``: integer-valued; ``frac``: the rest — in draft 4,
+        where ``1.0`` is not an integer, int-spelled vs float-spelled) within the clause bounds."""
+        spec = c.number
+        draft6 = self.float_integers
+        if spec.trivial and not excluded:
+            if int_ok and frac_ok:
+                return self.shared("json_number")
+            if int_ok:
+                return self.shared("json_integer")
+            if not draft6:  # draft 4 "not integer": float spellings
+                return ir.Regex(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)")
+        lower, upper = spec.lower, spec.upper
+        divisors: list[int] = []
+        unit_fracs: list[int] = []   # multipleOf 1/q (q a power of two)
+        all_unit = True
+        for m, ptr in spec.multiples:
+            if isinstance(m, bool):
+                continue
+            if isinstance(m, int):
+                divisors.append(m)
+                all_unit = False
+                continue
+            dy = N.dyadic(m) if isinstance(m, float) else None
+            if dy is None:
+                self.unsupported(f"multipleOf {m!r}: jsonschema divides in floating point, which is exact "
+                                 "only for divisors p/2^k", "multipleOf", ptr)
+                continue
+            p, q = dy
+            divisors.append(p)
+            # float division n / m is exact while the quotient stays below 2**52
+            lim = (2 ** 52) * p // q
+            lower = N.tighter_lower(lower, N.Bound(-lim, True))
+            upper = N.tighter_upper(upper, N.Bound(lim, True))
+            if p == 1 and q > 1:
+                unit_fracs.append(q)
+            else:
+                all_unit = False
+        if divisors:
+            from math import lcm
+
+            parts = []
+            if int_ok:
+                parts.append(self._multiple_of(lower, upper, lcm(*divisors), excluded))
+            if unit_fracs and all_unit and (frac_ok or draft6):
+                q = min(unit_fracs)
+                lim = N.Bound(2 ** 40, True)
+                lo2, hi2 = N.tighter_lower(lower, N.Bound(-(2 ** 40), True)), N.tighter_upper(upper, lim)
+                parts.append(self._dyadic_decimals(lo2, hi2, q, excluded, int_ok, frac_ok))
+            return ir_alt(*parts) if parts else ir.NOTHING
+        langs: list[L.Lang] = []
+        for a, b in _split_intervals(lower, upper, excluded):
+            ilo, ihi = N.int_bounds(a, b)
+            nonempty_ints = ilo is None or ihi is None or ilo <= ihi
+            if int_ok and nonempty_ints:
+                langs.append(N.int_lang(ilo, ihi))
+            if frac_ok:
+                dlo = N.float_safe_lower(a) if a is not None else None
+                dhi = N.float_safe_upper(b) if b is not None else None
+                if (a is not None and dlo is None) or (b is not None and dhi is None):
+                    continue
+                if dlo is not None and dhi is not None and dlo > dhi:
+                    continue
+                blo = None if dlo is None else (dlo, False)
+                bhi = None if dhi is None else (dhi, False)
+                if int_ok or not draft6:
+                    langs.append(N.decimal_lang(blo, bhi))
+                else:
+                    langs.append(N.nonintegral_lang(blo, bhi))
+            elif int_ok and draft6 and nonempty_ints:
+                flo = -(N.FRAC_INT_LIMIT - 1) if ilo is None else max(ilo, -(N.FRAC_INT_LIMIT - 1))
+                fhi = N.FRAC_INT_LIMIT - 1 if ihi is None else min(ihi, N.FRAC_INT_LIMIT - 1)
+                if flo <= fhi:
+                    langs.append(L.cat(N.int_lang(flo, fhi), L.lit("."), L.rep(L.lit("0"), 1, None)))
+        langs = [x for x in langs if not L.is_nothing(x)]
+        if not langs:
+            return ir.NOTHING
+        return ir.Regex(L.to_regex(L.alt(*langs)))
+
+    def _dyadic_decimals(self, lo_b, hi_b, q: int, excluded: list, int_ok: bool, frac_ok: bool) -> ir.Expr:
+        """Decimal spellings of multiples of 1/q (exact doubles: |x| < 2**40, q <= 2**16)."""
+        frac = N.dyadic_fraction_lang(q)
+        if not frac_ok:
+            frac = L.rep(L.lit("0"), 1, None)  # integer-valued only (I.0…)
+        elif not int_ok:
+            frac = fsa.to_lang(fsa.product(fsa.from_lang(frac), fsa.from_lang(
+                L.cat(N.DIGITS, N.NONZERO, N.DIGITS))), 2000)
+        parts = []
+        for a, b in _split_intervals(lo_b, hi_b, excluded):
+            dlo = N.float_safe_lower(a) if a is not None else None
+            dhi = N.float_safe_upper(b) if b is not None else None
+            rng = N.decimal_lang(None if dlo is None else (dlo, False), None if dhi is None else (dhi, False))
+            shape = L.cat(L.opt(N.MINUS), L.alt(L.lit("0"), L.cat(N.NONZERO, N.DIGITS)), N.DOT, frac)
+            d = fsa.product(fsa.from_lang(rng), fsa.from_lang(shape))
+            if not d.is_empty():
+                parts.append(ir.Regex(L.to_regex(fsa.to_lang(d, 6000))))
+        return ir_alt(*parts) if parts else ir.NOTHING
+
+    def _multiple_of(self, lo_b, hi_b, m: int, excluded: list) -> ir.Expr:
+        intervals = _split_intervals(lo_b, hi_b, excluded)
+        parts = []
+        for a, b in intervals:
+            ilo, ihi = N.int_bounds(a, b)
+            if ilo is not None and ihi is not None and ilo > ihi:
+                continue
+            try:
+                d = N.multiple_of_int_dfa(ilo, ihi, m)
+                lang = fsa.to_lang(d, 3000)
+                parts.append(ir.Regex(L.to_regex(lang)))
+            except fsa.AutomatonTooLarge:
+                parts.append(self._dfa_rules(N.multiple_of_int_dfa(ilo, ihi, m), "mult"))
+        return ir_alt(*parts) if parts else ir.NOTHING
+
+    def _dfa_rules(self, d: fsa.DFA, hint: str) -> ir.Expr:
+        """A DFA as right-linear rules (exact, linear size; used when no small regex exists)."""
+        names = [self.reserve(hint) for _ in range(d.n_states)]
+        for s in range(d.n_states):
+            alts = [ir.EMPTY] if d.accept[s] else []
+            by_t: dict[int, list] = {}
+            for a, t in d.trans[s].items():
+                by_t.setdefault(t, []).append(d.atoms[a])
+            for t, rs in sorted(by_t.items()):
+                from . import charsets as cs
+
+                alts.append(ir.seq(ir.Regex(cs.class_regex(cs.union(*rs))), ir.Ref(names[t])))
+            self.define(names[s], ir_alt(*alts))
+        return ir.Ref(names[0])
+
+    # ------------------------------------------------------------------ objects / arrays
+    def emit_object(self, spec: ObjectSpec) -> ir.Expr:
+        if spec.trivial:
+            return self.shared("json_object")
+        key = spec.key()
+        hit = self._obj_memo.get(key)
+        if hit is not None:
+            return hit
+        name = self.reserve("obj")
+        self._obj_memo[key] = ir.Ref(name)
+        body = emit_object(self, spec)
+        self.define(name, body)
+        if body == ir.NOTHING:
+            self._obj_memo[key] = ir.NOTHING
+            return ir.NOTHING
+        return ir.Ref(name)
+
+    def emit_array(self, c: Clause) -> ir.Expr:
+        spec = c.arr
+        if spec.trivial:
+            return self.shared("json_array")
+        key = spec.key()
+        hit = self._arr_memo.get(key)
+        if hit is not None:
+            return hit
+        name = self.reserve("arr")
+        self._arr_memo[key] = ir.Ref(name)
+        body = emit_array(self, spec)
+        self.define(name, body)
+        if body == ir.NOTHING:
+            self._arr_memo[key] = ir.NOTHING
+            return ir.NOTHING
+        return ir.Ref(name)
+
+
+def _split_intervals(lo, hi, excluded: list) -> list:
+    """[lo, hi] minus the excluded points, as (lower, upper) Bound pairs."""
+    from fractions import Fraction
+
+    intervals = [(lo, hi)]
+    for x in excluded:
+        fx = Fraction(x)
+        nxt = []
+        for a, b in intervals:
+            inside = (a is None or fx > a.exact or (fx == a.exact and not a.strict)) and \
+                     (b is None or fx < b.exact or (fx == b.exact and not b.strict))
+            if not inside:
+                nxt.append((a, b))
+                continue
+            nxt.append((a, N.Bound(x, True)))
+            nxt.append((N.Bound(x, True), b))
+        intervals = nxt
+    return intervals
+
+
+def schema_to_ir(schema: Any, *, whitespace: str = "flexible", max_whitespace: Optional[int] = None,
+                 lenient: bool = False) -> ir.Grammar:
+    """See :func:`structgen.json_schema.schema_to_ir`."""
+    return SchemaCompiler(schema, whitespace=whitespace, max_whitespace=max_whitespace, lenient=lenient).compile()

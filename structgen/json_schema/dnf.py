@@ -1,0 +1,692 @@
+"""Schemas → disjunctive normal form (lists of :class:`~structgen.json_schema.spec.Clause`).
+
+Combinators become set operations on clause lists: ``allOf`` and ``$ref`` with siblings →
+conjunction (cross product), ``anyOf`` → union, ``oneOf`` → union when the branches are provably
+disjoint, ``not`` → negation (pushed down to single keywords, De Morgan), ``if/then/else`` →
+``(if ∧ then) ∨ (¬if ∧ else)``, ``dependentRequired`` / ``dependentSchemas`` →
+``(absent) ∨ (present ∧ …)``. Keywords are interpreted per dialect (draft 4 … 2020-12) exactly as
+``jsonschema`` does; keywords ``jsonschema`` does not validate for the dialect (annotations,
+unknown words) are ignored, exactly like ``jsonschema`` ignores them.
+
+Nested subschemas (property values, items) are not expanded here: they stay
+:data:`~structgen.json_schema.spec.Conj` references compiled lazily into their own rules, which is
+what makes recursive schemas work.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable, Iterable, Optional
+
+from ..errors import InvalidSchemaError, UnsupportedSchemaError
+from .numbers import Bound
+from .refs import Node, SchemaContext
+from .spec import (ALL_TYPES, TOP, ArrPiece, ArraySpec, Clause, Conj, NumberSpec, ObjectSpec, ObjPiece,
+                   StringSpec, type_kinds)
+from .values import dedup_values
+
+MAX_CLAUSES = 256
+
+#: keywords that belong together (interpreted jointly)
+_NUMBER_KW = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_OBJECT_PIECE_KW = ("properties", "patternProperties", "additionalProperties")
+_ARRAY_PIECE_KW = ("items", "prefixItems", "additionalItems")
+_CONTAINS_KW = ("contains",)
+_IGNORED_HERE = ("then", "else", "minContains", "maxContains")
+_COMBINATORS = ("allOf", "anyOf", "oneOf", "not", "if", "$ref", "dependentRequired", "dependentSchemas",
+                "dependencies")
+
+
+
+class Unsupported(Exception):
+    """Internal: carries (message, keyword, pointer) to the policy handler."""
+
+
+def _and(a: list[Clause], b: list[Clause]) -> list[Clause]:
+    out = []
+    for x in a:
+        for y in b:
+            m = x.merge(y)
+            if not m.empty:
+                out.append(m)
+    if len(out) > MAX_CLAUSES:
+        raise UnsupportedSchemaError(f"schema expands to more than {MAX_CLAUSES} alternatives", "anyOf", "")
+    return out
+
+
+def _or(*lists: list[Clause]) -> list[Clause]:
+    out: list[Clause] = []
+    for lst in lists:
+        out.extend(lst)
+    if len(out) > MAX_CLAUSES:
+        raise UnsupportedSchemaError(f"schema expands to more than {MAX_CLAUSES} alternatives", "anyOf", "")
+    return out
+
+
+class DnfBuilder:
+    """Turns schema nodes into clause lists. ``unsupported(msg, keyword, pointer)`` either raises
+    :class:`UnsupportedSchemaError` or (lenient mode) warns and returns, in which case the keyword
+    is ignored."""
+
+    def __init__(self, ctx: SchemaContext, unsupported: Callable[[str, str, str], None], lenient: bool):
+        self.ctx = ctx
+        self.unsupported = unsupported
+        self.lenient = lenient
+        self.draft = ctx.draft
+        self._force_strict = 0
+
+    def _unsup(self, msg: str, keyword: str, pointer: str) -> None:
+        if self._force_strict:
+            raise UnsupportedSchemaError(msg, keyword, pointer)
+        self.unsupported(msg, keyword, pointer)
+
+    # ------------------------------------------------------------------ helpers
+    def true_node(self, node: Node) -> Node:
+        return Node(True, node.resolver, node.pointer)
+
+    def false_node(self, node: Node) -> Node:
+        return Node(False, node.resolver, node.pointer)
+
+    def child(self, node: Node, sub: Any, *path) -> Node:
+        return self.ctx.child(node, sub, *path)
+
+    def is_pure_ref(self, schema: Any) -> bool:
+        """A schema whose only validation keyword is ``$ref`` (draft <= 7: any schema with $ref)."""
+        if not isinstance(schema, dict) or "$ref" not in schema:
+            return False
+        if self.draft <= 7:
+            return True
+        return not any(k in self.ctx.keywords for k in schema if k != "$ref")
+
+    def conj_dnf(self, conj: Conj, guard: tuple = ()) -> list[Clause]:
+        out = [TOP]
+        for node, neg in conj:
+            out = _and(out, self.dnf(node, neg, guard))
+            if not out:
+                break
+        return out
+
+    # ------------------------------------------------------------------ entry
+    def dnf(self, node: Node, neg: bool = False, guard: tuple = ()) -> list[Clause]:
+        s = node.schema
+        if s is True or s is False:
+            return [TOP] if (s is True) != neg else []
+        if not isinstance(s, dict):
+            raise InvalidSchemaError(f"schema at {node.pointer or '#'} is not an object or boolean")
+        if neg:
+            # a failed / negated subschema contributes no annotations (unevaluated*)
+            return [_no_eval(c) for c in self._negative(node, guard)]
+        return self._positive(node, guard)
+
+    def _keywords(self, s: dict) -> list[str]:
+        if self.draft <= 7 and "$ref" in s:
+            return ["$ref"]
+        return [k for k in s if k in self.ctx.keywords]
+
+    def _ref(self, node: Node, guard: tuple, neg: bool) -> list[Clause]:
+        target = self.ctx.resolve(node, node.schema["$ref"])
+        key = target.key()
+        if key in guard:
+            self._unsup("recursive $ref that is not guarded by an object or array", "$ref", node.pointer)
+            return [TOP] if not neg else []
+        return self.dnf(target, neg, guard + (key,))
+
+    # ------------------------------------------------------------------ positive
+    def _positive(self, node: Node, guard: tuple) -> list[Clause]:
+        s = node.schema
+        kws = self._keywords(s)
+        base = TOP
+        out = [TOP]
+        ptr = node.pointer
+        done = set()
+        for k in kws:
+            if k in done:
+                continue
+            v = s[k]
+            if k == "type":
+                names = v if isinstance(v, list) else [v]
+                kinds = frozenset().union(*(type_kinds(t) for t in names))
+                base = base.merge(Clause(types=kinds))
+            elif k == "enum":
+                base = base.merge(Clause(enum=dedup_values(v), enum_pointer=ptr))
+            elif k == "const":
+                base = base.merge(Clause(enum=(v,), enum_pointer=ptr))
+            elif k == "minLength":
+                base = base.merge(Clause(string=StringSpec(min_len=int(v))))
+            elif k == "maxLength":
+                base = base.merge(Clause(string=StringSpec(max_len=int(v))))
+            elif k == "pattern":
+                base = base.merge(Clause(string=StringSpec(patterns=((v, ptr + "/pattern"),))))
+            elif k == "format":
+                if isinstance(v, str):
+                    base = base.merge(Clause(string=StringSpec(formats=((v, ptr + "/format"),))))
+            elif k in _NUMBER_KW:
+                done.update(_NUMBER_KW)
+                base = base.merge(Clause(number=self._number_bounds(s)))
+            elif k == "multipleOf":
+                base = base.merge(Clause(number=NumberSpec(multiples=((v, ptr + "/multipleOf"),))))
+            elif k in _OBJECT_PIECE_KW:
+                done.update(_OBJECT_PIECE_KW)
+                base = base.merge(Clause(obj=ObjectSpec(pieces=(self._obj_piece(node),), pointer=ptr)))
+            elif k == "required":
+                base = base.merge(Clause(obj=ObjectSpec(required=tuple(dict.fromkeys(v)), pointer=ptr)))
+            elif k == "minProperties":
+                base = base.merge(Clause(obj=ObjectSpec(min_props=int(v), pointer=ptr)))
+            elif k == "maxProperties":
+                base = base.merge(Clause(obj=ObjectSpec(max_props=int(v), pointer=ptr)))
+            elif k == "propertyNames":
+                pn = self.child(node, v, "propertyNames")
+                base = base.merge(Clause(obj=ObjectSpec(names=(((pn, False),),), pointer=ptr)))
+            elif k in _ARRAY_PIECE_KW:
+                done.update(_ARRAY_PIECE_KW)
+                piece = self._arr_piece(node)
+                if piece is not None:
+                    base = base.merge(Clause(arr=ArraySpec(pieces=(piece,), pointer=ptr)))
+            elif k == "contains":
+                c = self._contains(node)
+                if c is not None:
+                    base = base.merge(Clause(arr=ArraySpec(contains=(c,), pointer=ptr)))
+            elif k == "minItems":
+                base = base.merge(Clause(arr=ArraySpec(min_items=int(v), pointer=ptr)))
+            elif k == "maxItems":
+                base = base.merge(Clause(arr=ArraySpec(max_items=int(v), pointer=ptr)))
+            elif k == "uniqueItems":
+                if v:
+                    base = base.merge(Clause(arr=ArraySpec(unique=(ptr + "/uniqueItems",), pointer=ptr)))
+            elif k in _COMBINATORS:
+                # keep keyword order: constraints seen so far go first (property order!)
+                out = _and(out, [base])
+                base = TOP
+                if out:
+                    out = self._combinator(node, k, v, out, guard)
+            elif k in ("unevaluatedProperties", "unevaluatedItems"):
+                continue  # applied below, once everything this schema evaluates is known
+            elif k in _IGNORED_HERE:
+                continue
+            else:
+                self._unsup(f"keyword {k!r} is not supported", k, ptr)
+            if not out:
+                return []
+        out = _and(out, [base]) if not base.empty else []
+        if "unevaluatedProperties" in kws:
+            sub = self.child(node, s["unevaluatedProperties"], "unevaluatedProperties")
+            out = [self._unevaluated_props(c, sub) for c in out]
+        if "unevaluatedItems" in kws:
+            sub = self.child(node, s["unevaluatedItems"], "unevaluatedItems")
+            out = [self._unevaluated_items(c, sub) for c in out]
+        return out
+
+    def _unevaluated_props(self, c: Clause, sub: Node) -> Clause:
+        """Keys that no (positively applied) piece of this clause evaluates must satisfy ``sub``.
+        Counting only the clause's own branch is stricter than jsonschema (which also counts other
+        successful anyOf branches), hence sound."""
+        pieces = [p for p in c.obj.pieces if p.evaluates]
+        if any(p.additional is not None for p in pieces):
+            return c
+        if sub.schema is True or sub.schema == {}:
+            # evaluates every remaining property (matters to enclosing unevaluatedProperties)
+            piece = ObjPiece((), (), (), sub.pointer)
+            return replace(c, obj=c.obj.merge(ObjectSpec(pieces=(piece,), pointer=sub.pointer)))
+        names = tuple(dict.fromkeys(n for p in pieces for n, _ in p.props))
+        pats = tuple(dict.fromkeys(pat for p in pieces for pat, _, _ in p.patterns))
+        piece = ObjPiece(tuple((n, ()) for n in names), tuple((pat, (), sub.pointer) for pat in pats),
+                         ((sub, False),), sub.pointer)
+        return replace(c, obj=c.obj.merge(ObjectSpec(pieces=(piece,), pointer=sub.pointer)))
+
+    def _unevaluated_items(self, c: Clause, sub: Node) -> Clause:
+        pieces = [p for p in c.arr.pieces if p.evaluates]
+        if any(p.rest is not None for p in pieces):
+            return c
+        if sub.schema is True or sub.schema == {}:
+            piece = ArrPiece((), (), sub.pointer)
+            return replace(c, arr=c.arr.merge(ArraySpec(pieces=(piece,), pointer=sub.pointer)))
+        k = max((len(p.prefix) for p in pieces), default=0)
+        piece = ArrPiece(tuple(() for _ in range(k)), ((sub, False),), sub.pointer)
+        return replace(c, arr=c.arr.merge(ArraySpec(pieces=(piece,), pointer=sub.pointer)))
+
+    def _combinator(self, node: Node, k: str, v: Any, out: list[Clause], guard: tuple) -> list[Clause]:
+        if k == "allOf":
+            for i, sub in enumerate(v):
+                out = _and(out, self.dnf(self.child(node, sub, "allOf", i), False, guard))
+            return out
+        if k == "anyOf":
+            alts = [self.dnf(self.child(node, sub, "anyOf", i), False, guard) for i, sub in enumerate(v)]
+            return _and(out, _or(*alts))
+        if k == "oneOf":
+            return _and(out, self._one_of(node, guard))
+        if k == "not":
+            return _and(out, self.dnf(self.child(node, v, "not"), True, guard))
+        if k == "if":
+            return _and(out, self._if_then_else(node, guard, neg=False))
+        if k == "$ref":
+            return _and(out, self._ref(node, guard, False))
+        return _and(out, self._dependencies(node, k, guard, neg=False))
+
+    def _number_bounds(self, s: dict) -> NumberSpec:
+        lower = upper = None
+        if self.draft == 4:
+            if "minimum" in s:
+                lower = Bound(s["minimum"], bool(s.get("exclusiveMinimum", False)))
+            if "maximum" in s:
+                upper = Bound(s["maximum"], bool(s.get("exclusiveMaximum", False)))
+            return NumberSpec(lower, upper)
+        from .numbers import tighter_lower, tighter_upper
+
+        if "minimum" in s:
+            lower = Bound(s["minimum"], False)
+        if "exclusiveMinimum" in s and not isinstance(s["exclusiveMinimum"], bool):
+            lower = tighter_lower(lower, Bound(s["exclusiveMinimum"], True))
+        if "maximum" in s:
+            upper = Bound(s["maximum"], False)
+        if "exclusiveMaximum" in s and not isinstance(s["exclusiveMaximum"], bool):
+            upper = tighter_upper(upper, Bound(s["exclusiveMaximum"], True))
+        return NumberSpec(lower, upper)
+
+    def _obj_piece(self, node: Node) -> ObjPiece:
+        s = node.schema
+        props = tuple((name, ((self.child(node, sub, "properties", name), False),))
+                      for name, sub in s.get("properties", {}).items())
+        pats = tuple((p, ((self.child(node, sub, "patternProperties", p), False),),
+                      node.pointer + "/patternProperties")
+                     for p, sub in s.get("patternProperties", {}).items())
+        additional = None
+        if "additionalProperties" in s:
+            additional = ((self.child(node, s["additionalProperties"], "additionalProperties"), False),)
+        return ObjPiece(props, pats, additional, node.pointer)
+
+    def _arr_piece(self, node: Node) -> Optional[ArrPiece]:
+        s = node.schema
+        prefix: tuple = ()
+        rest = None
+        if self.draft >= 2020:
+            if "prefixItems" in s:
+                prefix = tuple(((self.child(node, sub, "prefixItems", i), False),) for i, sub in enumerate(s["prefixItems"]))
+            if "items" in s:
+                rest = ((self.child(node, s["items"], "items"), False),)
+        else:
+            items = s.get("items")
+            if isinstance(items, list):
+                prefix = tuple(((self.child(node, sub, "items", i), False),) for i, sub in enumerate(items))
+                if "additionalItems" in s:
+                    rest = ((self.child(node, s["additionalItems"], "additionalItems"), False),)
+            elif items is not None:
+                rest = ((self.child(node, items, "items"), False),)
+        if not prefix and rest is None:
+            return None
+        return ArrPiece(prefix, rest, node.pointer)
+
+    def _contains(self, node: Node):
+        s = node.schema
+        sub = self.child(node, s["contains"], "contains")
+        lo, hi = 1, None
+        if self.draft >= 2019:
+            lo = int(s.get("minContains", 1))
+            hi = s.get("maxContains")
+            hi = None if hi is None else int(hi)
+        if lo == 0 and hi is None:
+            return None
+        return (((sub, False),), lo, hi, node.pointer + "/contains")
+
+    def _one_of(self, node: Node, guard: tuple) -> list[Clause]:
+        """``oneOf``: a plain union when the branches are provably pairwise disjoint; otherwise
+        exactly-one is built as ``∨_i (B_i ∧ ∧_{j overlapping i} ¬B_j)`` when the negations are
+        expressible."""
+        subs = [self.child(node, sub, "oneOf", i) for i, sub in enumerate(node.schema["oneOf"])]
+        alts = [self.dnf(n, False, guard) for n in subs]
+        live = [(n, a) for n, a in zip(subs, alts) if a]
+        k = len(live)
+        overlap = [[False] * k for _ in range(k)]
+        for i in range(k):
+            for j in range(i + 1, k):
+                if not self.branches_disjoint(live[i][0], live[i][1], live[j][0], live[j][1]):
+                    overlap[i][j] = overlap[j][i] = True
+        if not any(any(r) for r in overlap):
+            return _or(*[a for _, a in live])
+        try:
+            self._force_strict += 1
+            out: list[Clause] = []
+            for i in range(k):
+                acc = live[i][1]
+                for j in range(k):
+                    if overlap[i][j] and acc:
+                        acc = _and(acc, self.dnf(live[j][0], True, guard))
+                out = _or(out, acc)
+        except UnsupportedSchemaError as e:
+            self._force_strict -= 1
+            self._unsup(f"oneOf branches overlap and 'exactly one' needs a negation that is not "
+                        f"expressible ({e})", "oneOf", node.pointer)
+            return _or(*[a for _, a in live])
+        self._force_strict -= 1
+        return out
+
+    def _not_one_of(self, node: Node, guard: tuple) -> list[Clause]:
+        """``not oneOf``: no branch, or at least two branches."""
+        subs = [self.child(node, sub, "oneOf", i) for i, sub in enumerate(node.schema["oneOf"])]
+        pos = [self.dnf(n, False, guard) for n in subs]
+        none = [TOP]
+        for n in subs:
+            none = _and(none, self.dnf(n, True, guard))
+        out = list(none)
+        for i in range(len(subs)):
+            for j in range(i + 1, len(subs)):
+                if pos[i] and pos[j] and not self.branches_disjoint(subs[i], pos[i], subs[j], pos[j]):
+                    out = _or(out, _and(pos[i], pos[j]))
+        return out
+
+    def _if_then_else(self, node: Node, guard: tuple, neg: bool) -> list[Clause]:
+        s = node.schema
+        if "then" not in s and "else" not in s:
+            if neg:
+                return []
+            if self.ctx.uses_unevaluated:
+                # `if` alone still yields annotations when it succeeds: split on it if expressible
+                try:
+                    self._force_strict += 1
+                    if_node = self.child(node, s["if"], "if")
+                    return _or(self.dnf(if_node, False, guard), self.dnf(if_node, True, guard))
+                except UnsupportedSchemaError:
+                    pass
+                finally:
+                    self._force_strict -= 1
+            return [TOP]
+        if_node = self.child(node, s["if"], "if")
+        then_node = self.child(node, s.get("then", True), "then")
+        else_node = self.child(node, s.get("else", True), "else")
+        pos_if = self.dnf(if_node, False, guard)
+        neg_if = self.dnf(if_node, True, guard)
+        return _or(_and(pos_if, self.dnf(then_node, neg, guard)), _and(neg_if, self.dnf(else_node, neg, guard)))
+
+    def _present(self, node: Node, names: Iterable[str]) -> Clause:
+        return Clause(types=frozenset(("object",)), obj=ObjectSpec(required=tuple(dict.fromkeys(names)), pointer=node.pointer))
+
+    def _absent(self, node: Node, names: Iterable[str]) -> Clause:
+        f = ((self.false_node(node), False),)
+        piece = ObjPiece(tuple((n, f) for n in names), (), None, node.pointer, evaluates=False)
+        return Clause(types=frozenset(("object",)), obj=ObjectSpec(pieces=(piece,), pointer=node.pointer))
+
+    def _dependencies(self, node: Node, kw: str, guard: tuple, neg: bool) -> list[Clause]:
+        s = node.schema
+        out = [TOP] if not neg else []
+        non_obj = Clause(types=ALL_TYPES - {"object"})
+        for prop, dep in s[kw].items():
+            if isinstance(dep, list) or kw == "dependentRequired":
+                # prop present -> all of dep present
+                if not neg:
+                    alt = [non_obj, self._absent(node, [prop]), self._present(node, [prop, *dep])]
+                    out = _and(out, alt)
+                else:
+                    for d in dep:
+                        c = self._present(node, [prop]).merge(self._absent(node, [d]))
+                        if not c.empty:
+                            out.append(c)
+            else:
+                sub = self.child(node, dep, kw, prop)
+                if not neg:
+                    alt = _or([non_obj, self._absent(node, [prop])], _and([self._present(node, [prop])], self.dnf(sub, False, guard)))
+                    out = _and(out, alt)
+                else:
+                    out = _or(out, _and([self._present(node, [prop])], self.dnf(sub, True, guard)))
+        return out
+
+    # ------------------------------------------------------------------ negative
+    def _negative(self, node: Node, guard: tuple) -> list[Clause]:
+        s = node.schema
+        kws = self._keywords(s)
+        ptr = node.pointer
+        out: list[Clause] = []
+        done = set()
+        obj = frozenset(("object",))
+        arr = frozenset(("array",))
+        for k in kws:
+            if k in done:
+                continue
+            v = s[k]
+            if k == "type":
+                names = v if isinstance(v, list) else [v]
+                kinds = frozenset().union(*(type_kinds(t) for t in names))
+                if ALL_TYPES - kinds:
+                    out.append(Clause(types=ALL_TYPES - kinds))
+            elif k == "enum":
+                out.append(Clause(excluded=tuple((x, ptr) for x in v)))
+            elif k == "const":
+                out.append(Clause(excluded=((v, ptr),)))
+            elif k == "minLength":
+                if int(v) > 0:
+                    out.append(Clause(string=StringSpec(max_len=int(v) - 1)))
+            elif k == "maxLength":
+                out.append(Clause(string=StringSpec(min_len=int(v) + 1)))
+            elif k == "pattern":
+                out.append(Clause(string=StringSpec(not_patterns=((v, ptr + "/pattern"),))))
+            elif k == "format":
+                from .formats import format_regexes
+
+                if not isinstance(v, str) or (not format_regexes(v) and v not in self.ctx.format_checker.checkers):
+                    continue  # an annotation: always satisfied, so its negation is empty
+                if v in self.ctx.format_checker.checkers:
+                    self._unsup(f"'not' of the checked format {v!r}", "format", ptr)
+                    continue
+                out.append(Clause(types=ALL_TYPES - {"string"}))
+            elif k in _NUMBER_KW:
+                done.update(_NUMBER_KW)
+                ns = self._number_bounds(s)
+                if ns.lower is not None:
+                    out.append(Clause(number=NumberSpec(upper=Bound(ns.lower.value, not ns.lower.strict))))
+                if ns.upper is not None:
+                    out.append(Clause(number=NumberSpec(lower=Bound(ns.upper.value, not ns.upper.strict))))
+            elif k in _OBJECT_PIECE_KW:
+                done.update(_OBJECT_PIECE_KW)
+                if s.get("patternProperties") or s.get("additionalProperties", True) not in (True, {}):
+                    self._unsup("'not' of patternProperties/additionalProperties", k, ptr)
+                    continue
+                for name, sub in s.get("properties", {}).items():
+                    cn = self.child(node, sub, "properties", name)
+                    piece = ObjPiece(((name, ((cn, True),)),), (), None, ptr, evaluates=False)
+                    out.append(Clause(types=obj, obj=ObjectSpec(pieces=(piece,), required=(name,), pointer=ptr)))
+            elif k == "required":
+                for name in v:
+                    out.append(self._absent(node, [name]))
+            elif k == "minProperties":
+                if int(v) > 0:
+                    out.append(Clause(types=obj, obj=ObjectSpec(max_props=int(v) - 1, pointer=ptr)))
+            elif k == "maxProperties":
+                out.append(Clause(types=obj, obj=ObjectSpec(min_props=int(v) + 1, pointer=ptr)))
+            elif k in _ARRAY_PIECE_KW:
+                done.update(_ARRAY_PIECE_KW)
+                piece = self._arr_piece(node)
+                if piece is None:
+                    continue
+                if piece.prefix and piece.rest is not None:
+                    self._unsup("'not' of items together with prefixItems/additionalItems", k, ptr)
+                    continue
+                t = self.true_node(node)
+                for i, pc in enumerate(piece.prefix):
+                    (pn, _), = pc
+                    pre = tuple(((t, False),) for _ in range(i)) + (((pn, True),),)
+                    out.append(Clause(types=arr, arr=ArraySpec(pieces=(ArrPiece(pre, None, ptr, evaluates=False),), min_items=i + 1, pointer=ptr)))
+                if piece.rest is not None:
+                    (rn, _), = piece.rest
+                    out.append(Clause(types=arr, arr=ArraySpec(contains=((((rn, True),), 1, None, ptr + "/items"),), pointer=ptr)))
+            elif k == "contains":
+                c = self._contains(node)
+                if c is None:
+                    continue
+                conj, lo, hi, cptr = c
+                if lo == 1 and hi is None:
+                    (cn, _), = conj
+                    out.append(Clause(types=arr, arr=ArraySpec(pieces=(ArrPiece((), ((cn, True),), ptr, evaluates=False),), pointer=ptr)))
+                else:
+                    self._unsup("'not' of contains with minContains/maxContains", "contains", ptr)
+            elif k == "minItems":
+                if int(v) > 0:
+                    out.append(Clause(types=arr, arr=ArraySpec(max_items=int(v) - 1, pointer=ptr)))
+            elif k == "maxItems":
+                out.append(Clause(types=arr, arr=ArraySpec(min_items=int(v) + 1, pointer=ptr)))
+            elif k == "uniqueItems":
+                if v:
+                    self._unsup("'not' of uniqueItems", k, ptr)
+            elif k == "allOf":
+                out = _or(out, *[self.dnf(self.child(node, sub, "allOf", i), True, guard) for i, sub in enumerate(v)])
+            elif k == "anyOf":
+                acc = [TOP]
+                for i, sub in enumerate(v):
+                    acc = _and(acc, self.dnf(self.child(node, sub, "anyOf", i), True, guard))
+                out = _or(out, acc)
+            elif k == "oneOf":
+                out = _or(out, self._not_one_of(node, guard))
+            elif k == "not":
+                out = _or(out, self.dnf(self.child(node, v, "not"), False, guard))
+            elif k == "if":
+                out = _or(out, self._if_then_else(node, guard, neg=True))
+            elif k == "$ref":
+                out = _or(out, self._ref(node, guard, True))
+            elif k in ("dependentRequired", "dependentSchemas", "dependencies"):
+                out = _or(out, self._dependencies(node, k, guard, neg=True))
+            elif k in ("unevaluatedProperties", "unevaluatedItems"):
+                if v is True or v == {}:
+                    continue
+                self._unsup(f"'not' of {k}", k, ptr)
+            elif k in ("propertyNames", "multipleOf"):
+                self._unsup(f"'not' of {k}", k, ptr)
+            elif k in _IGNORED_HERE:
+                continue
+            else:
+                self._unsup(f"keyword {k!r} is not supported", k, ptr)
+        return out
+
+    # ------------------------------------------------------------------ disjointness (oneOf)
+    def branches_disjoint(self, na: Node, ca: list[Clause], nb: Node, cb: list[Clause], depth: int = 0) -> bool:
+        """Sound check that no value validates against both branches."""
+        fa = self._finite_values(ca)
+        if fa is not None:
+            return not any(self.ctx.is_valid(nb, v) for v in fa)
+        fb = self._finite_values(cb)
+        if fb is not None:
+            return not any(self.ctx.is_valid(na, v) for v in fb)
+        return all(self._clauses_disjoint(x, y, depth) for x in ca for y in cb)
+
+    def _finite_values(self, clauses: list[Clause]):
+        if all(c.enum is not None for c in clauses):
+            return [v for c in clauses for v in c.enum]
+        return None
+
+    def _conj_valid(self, conj: Conj, v: Any) -> bool:
+        return all(self.ctx.is_valid(n, v) != neg for n, neg in conj)
+
+    def _conj_disjoint(self, a: Conj, b: Conj, depth: int) -> bool:
+        if depth > 3:
+            return False
+        try:
+            ca = self.conj_dnf(a)
+            cb = self.conj_dnf(b)
+        except (UnsupportedSchemaError, RecursionError):
+            return False
+        if not ca or not cb:
+            return True
+        fa = self._finite_values(ca)
+        if fa is not None:
+            return not any(self._conj_valid(b, v) for v in fa)
+        fb = self._finite_values(cb)
+        if fb is not None:
+            return not any(self._conj_valid(a, v) for v in fb)
+        return all(self._clauses_disjoint(x, y, depth + 1) for x in ca for y in cb)
+
+    def _clauses_disjoint(self, a: Clause, b: Clause, depth: int) -> bool:
+        common = a.types & b.types
+        if not common:
+            return True
+        if a.enum is not None and b.enum is not None:
+            from .values import intersect_values
+
+            if not intersect_values(a.enum, b.enum):
+                return True
+        for t in common:
+            if not self._disjoint_on(t, a, b, depth):
+                return False
+        return True
+
+    def _disjoint_on(self, t: str, a: Clause, b: Clause, depth: int) -> bool:
+        if a.enum is not None:
+            vals = [v for v in a.enum if _kind_of(v) == t]
+            if not vals:
+                return True
+        if b.enum is not None:
+            vals = [v for v in b.enum if _kind_of(v) == t]
+            if not vals:
+                return True
+        if t == "string":
+            sa, sb = a.string, b.string
+            if (sa.max_len is not None and sa.max_len < sb.min_len) or (sb.max_len is not None and sb.max_len < sa.min_len):
+                return True
+            return False
+        if t in ("int", "frac"):
+            return _ranges_disjoint(a.number, b.number)
+        if t == "array":
+            xa, xb = a.arr, b.arr
+            if (xa.max_items is not None and xa.max_items < xb.min_items) or (xb.max_items is not None and xb.max_items < xa.min_items):
+                return True
+            return False
+        if t == "object":
+            oa, ob = a.obj, b.obj
+            if (oa.max_props is not None and oa.max_props < ob.min_props) or (ob.max_props is not None and ob.max_props < oa.min_props):
+                return True
+            for name in [r for r in oa.required if r in ob.required]:
+                pa = _prop_conj(oa, name)
+                pb = _prop_conj(ob, name)
+                if pa is not None and pb is not None and self._conj_disjoint(pa, pb, depth):
+                    return True
+            for name in oa.required:
+                pb = _prop_conj(ob, name)
+                if pb is not None and any(n.schema is False and not neg for n, neg in pb):
+                    return True
+            for name in ob.required:
+                pa = _prop_conj(oa, name)
+                if pa is not None and any(n.schema is False and not neg for n, neg in pa):
+                    return True
+            return False
+        return False
+
+
+def _no_eval(c: Clause) -> Clause:
+    if not any(p.evaluates for p in c.obj.pieces) and not any(p.evaluates for p in c.arr.pieces):
+        return c
+    obj = replace(c.obj, pieces=tuple(replace(p, evaluates=False) for p in c.obj.pieces))
+    arr = replace(c.arr, pieces=tuple(replace(p, evaluates=False) for p in c.arr.pieces))
+    return replace(c, obj=obj, arr=arr)
+
+
+def _kind_of(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "int" if v.is_integer() else "frac"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    return "object"
+
+
+def _prop_conj(o: ObjectSpec, name: str) -> Optional[Conj]:
+    """Conjunction constraining property ``name`` from the pieces' ``properties`` (None if no
+    piece lists it)."""
+    acc: tuple = ()
+    found = False
+    for p in o.pieces:
+        for n, c in p.props:
+            if n == name:
+                acc += c
+                found = True
+    return acc if found else None
+
+
+def _ranges_disjoint(a: NumberSpec, b: NumberSpec) -> bool:
+    def below(u, l) -> bool:  # every x <= u is < every y >= l
+        if u is None or l is None:
+            return False
+        fu, fl = u.exact, l.exact
+        return fu < fl or (fu == fl and (u.strict or l.strict))
+
+    return below(a.upper, b.lower) or below(b.upper, a.lower)

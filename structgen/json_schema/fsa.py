@@ -1,0 +1,463 @@
+"""Deterministic automata over code point sets: the boolean algebra of string languages.
+
+Used where a schema combines several string constraints (``pattern`` ∩ ``maxLength``, a key that
+must match ``propertyNames`` but not equal a listed property, ``not: {pattern}`` ...), and for
+``multipleOf`` digit automata. Languages go in as :class:`~structgen.json_schema.lang.Lang` ASTs
+and come back out as ASTs (by state elimination) so they can be encoded into grammar IR.
+
+A :class:`DFA` has an *alphabet of atoms*: disjoint code point sets such that every transition is
+labelled by one atom (the coarsest partition that separates all character sets involved).
+Missing transitions go to an implicit dead state. State 0 is the start.
+"""
+from __future__ import annotations
+
+import bisect
+from typing import Iterable, Sequence
+
+from . import charsets as cs
+from . import lang as L
+from .charsets import Ranges
+
+
+class AutomatonTooLarge(Exception):
+    """An automaton operation exceeded its size budget (callers turn this into a schema error)."""
+
+
+class DFA:
+    __slots__ = ("atoms", "trans", "accept")
+
+    def __init__(self, atoms: list[Ranges], trans: list[dict[int, int]], accept: list[bool]):
+        self.atoms = atoms
+        self.trans = trans
+        self.accept = accept
+
+    @property
+    def n_states(self) -> int:
+        return len(self.accept)
+
+    def accepts(self, word: Sequence[int]) -> bool:
+        s = 0
+        for c in word:
+            for a, t in self.trans[s].items():
+                if cs.contains(self.atoms[a], c):
+                    s = t
+                    break
+            else:
+                return False
+        return self.accept[s]
+
+    def is_empty(self) -> bool:
+        seen = {0}
+        stack = [0]
+        while stack:
+            s = stack.pop()
+            if self.accept[s]:
+                return False
+            for t in self.trans[s].values():
+                if t not in seen:
+                    seen.add(t)
+                    stack.append(t)
+        return True
+
+
+# --------------------------------------------------------------------------- construction
+
+class _NFA:
+    __slots__ = ("edges", "eps")
+
+    def __init__(self):
+        self.edges: list[list[tuple[Ranges, int]]] = []
+        self.eps: list[list[int]] = []
+
+    def new(self) -> int:
+        self.edges.append([])
+        self.eps.append([])
+        return len(self.eps) - 1
+
+    def build(self, x: L.Lang, src: int, budget: int) -> int:
+        if len(self.eps) > budget:
+            raise AutomatonTooLarge(f"NFA larger than {budget} states")
+        if isinstance(x, L.Chars):
+            t = self.new()
+            if x.ranges:
+                self.edges[src].append((x.ranges, t))
+            return t
+        if isinstance(x, L.Cat):
+            cur = src
+            for it in x.items:
+                cur = self.build(it, cur, budget)
+            return cur
+        if isinstance(x, L.Or):
+            out = self.new()
+            for it in x.items:
+                e = self.build(it, src, budget)
+                self.eps[e].append(out)
+            return out
+        if isinstance(x, L.Rep):
+            cur = src
+            for _ in range(x.min):
+                nxt = self.new()
+                self.eps[cur].append(nxt)
+                cur = self.build(x.item, nxt, budget)
+            if x.max is None:
+                head = self.new()
+                self.eps[cur].append(head)
+                e = self.build(x.item, head, budget)
+                self.eps[e].append(head)
+                return head
+            for _ in range(x.max - x.min):
+                start = self.new()
+                self.eps[cur].append(start)
+                e = self.build(x.item, start, budget)
+                j = self.new()
+                self.eps[cur].append(j)
+                self.eps[e].append(j)
+                cur = j
+            return cur
+        if isinstance(x, L.Anchor):
+            raise ValueError("anchors must be removed before building automata")
+        raise TypeError(x)
+
+
+def _atoms_for(labels: list[Ranges]) -> tuple[list[Ranges], list[list[int]]]:
+    """Coarsest partition of the covered code points separating all ``labels``.
+
+    Returns (atoms, label_atoms) where ``label_atoms[i]`` lists the atoms inside ``labels[i]``.
+    """
+    points: set[int] = set()
+    for lab in labels:
+        for lo, hi in lab:
+            points.add(lo)
+            points.add(hi + 1)
+    bounds = sorted(points)
+    n_int = len(bounds) - 1
+    members: list[list[int]] = [[] for _ in range(max(n_int, 0))]
+    for li, lab in enumerate(labels):
+        for lo, hi in lab:
+            i = bisect.bisect_left(bounds, lo)
+            j = bisect.bisect_left(bounds, hi + 1)
+            for k in range(i, j):
+                members[k].append(li)
+    sig_atom: dict[tuple[int, ...], int] = {}
+    atom_ranges: list[list[tuple[int, int]]] = []
+    label_atoms: list[set[int]] = [set() for _ in labels]
+    for k in range(n_int):
+        if not members[k]:
+            continue
+        sig = tuple(members[k])
+        a = sig_atom.get(sig)
+        if a is None:
+            a = len(atom_ranges)
+            sig_atom[sig] = a
+            atom_ranges.append([])
+            for li in sig:
+                label_atoms[li].add(a)
+        atom_ranges[a].append((bounds[k], bounds[k + 1] - 1))
+    atoms = [cs.normalize(r) for r in atom_ranges]
+    return atoms, [sorted(s) for s in label_atoms]
+
+
+def from_lang(x: L.Lang, budget: int = 20000) -> DFA:
+    """Minimal DFA of ``x`` (raises :class:`AutomatonTooLarge` past ``budget`` states)."""
+    nfa = _NFA()
+    s0 = nfa.new()
+    final = nfa.build(x, s0, budget)
+    labels: list[Ranges] = []
+    label_id: dict[Ranges, int] = {}
+    for edges in nfa.edges:
+        for r, _ in edges:
+            if r not in label_id:
+                label_id[r] = len(labels)
+                labels.append(r)
+    atoms, label_atoms = _atoms_for(labels)
+
+    closure_cache: dict[int, frozenset[int]] = {}
+
+    def closure(s: int) -> frozenset[int]:
+        c = closure_cache.get(s)
+        if c is None:
+            seen = {s}
+            stack = [s]
+            while stack:
+                u = stack.pop()
+                for v in nfa.eps[u]:
+                    if v not in seen:
+                        seen.add(v)
+                        stack.append(v)
+            c = frozenset(seen)
+            closure_cache[s] = c
+        return c
+
+    start = closure(s0)
+    index = {start: 0}
+    order = [start]
+    trans: list[dict[int, int]] = []
+    accept: list[bool] = []
+    i = 0
+    while i < len(order):
+        S = order[i]
+        i += 1
+        accept.append(final in S)
+        moves: dict[int, set[int]] = {}
+        for u in S:
+            for r, t in nfa.edges[u]:
+                for a in label_atoms[label_id[r]]:
+                    moves.setdefault(a, set()).add(t)
+        row: dict[int, int] = {}
+        for a, targets in moves.items():
+            T: set[int] = set()
+            for t in targets:
+                T |= closure(t)
+            fT = frozenset(T)
+            j = index.get(fT)
+            if j is None:
+                j = len(order)
+                if j > budget:
+                    raise AutomatonTooLarge(f"DFA larger than {budget} states")
+                index[fT] = j
+                order.append(fT)
+            row[a] = j
+        trans.append(row)
+    return minimize(DFA(atoms, trans, accept))
+
+
+def minimize(d: DFA) -> DFA:
+    """Trim (reachable and co-reachable states only) and minimize (Moore refinement)."""
+    n = d.n_states
+    # co-reachability
+    rev: list[list[int]] = [[] for _ in range(n)]
+    for s, row in enumerate(d.trans):
+        for t in row.values():
+            rev[t].append(s)
+    live = [False] * n
+    stack = [s for s in range(n) if d.accept[s]]
+    for s in stack:
+        live[s] = True
+    while stack:
+        t = stack.pop()
+        for s in rev[t]:
+            if not live[s]:
+                live[s] = True
+                stack.append(s)
+    if n == 0 or not live[0]:
+        return DFA([], [{}], [False])
+    # reachable & live
+    keep = {0: 0}
+    order = [0]
+    for s in order:
+        for a in sorted(d.trans[s]):
+            t = d.trans[s][a]
+            if live[t] and t not in keep:
+                keep[t] = len(order)
+                order.append(t)
+    trans = [{a: keep[t] for a, t in d.trans[s].items() if live[t]} for s in order]
+    accept = [d.accept[s] for s in order]
+    m = len(order)
+    block = [1 if acc else 0 for acc in accept]
+    n_blocks = len(set(block))
+    while True:
+        sigs: dict[tuple, int] = {}
+        new_block = [0] * m
+        for s in range(m):
+            sig = (block[s], tuple(sorted((a, block[t]) for a, t in trans[s].items())))
+            b = sigs.get(sig)
+            if b is None:
+                b = len(sigs)
+                sigs[sig] = b
+            new_block[s] = b
+        if len(sigs) == n_blocks:
+            block = new_block
+            break
+        n_blocks = len(sigs)
+        block = new_block
+    # renumber canonically from the start state (BFS, atoms in order)
+    rep: dict[int, int] = {}
+    for s in range(m):
+        rep.setdefault(block[s], s)
+    new_id = {block[0]: 0}
+    queue = [block[0]]
+    for b in queue:
+        s = rep[b]
+        for a in sorted(trans[s]):
+            tb = block[trans[s][a]]
+            if tb not in new_id:
+                new_id[tb] = len(queue)
+                queue.append(tb)
+    out_trans = []
+    out_accept = []
+    for b in queue:
+        s = rep[b]
+        out_trans.append({a: new_id[block[t]] for a, t in trans[s].items()})
+        out_accept.append(accept[s])
+    return _compress_atoms(DFA(d.atoms, out_trans, out_accept))
+
+
+def _compress_atoms(d: DFA) -> DFA:
+    """Merge atoms that behave identically in every state; drop unused atoms."""
+    used = sorted({a for row in d.trans for a in row})
+    cols: dict[tuple, list[int]] = {}
+    for a in used:
+        col = tuple(row.get(a, -1) for row in d.trans)
+        cols.setdefault(col, []).append(a)
+    new_atoms: list[Ranges] = []
+    remap: dict[int, int] = {}
+    for group in cols.values():
+        na = len(new_atoms)
+        new_atoms.append(cs.union(*(d.atoms[a] for a in group)))
+        for a in group:
+            remap[a] = na
+    trans = [{remap[a]: t for a, t in row.items()} for row in d.trans]
+    return DFA(new_atoms, trans, list(d.accept))
+
+
+def _refine_pair(atoms1: list[Ranges], atoms2: list[Ranges]) -> tuple[list[Ranges], list[tuple[int, int]]]:
+    """Non-empty intersections of atoms of two alphabets: (atoms, (a1, a2) of each)."""
+    pieces1 = sorted((lo, hi, a) for a, r in enumerate(atoms1) for lo, hi in r)
+    pieces2 = sorted((lo, hi, a) for a, r in enumerate(atoms2) for lo, hi in r)
+    i = j = 0
+    acc: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    while i < len(pieces1) and j < len(pieces2):
+        lo1, hi1, a1 = pieces1[i]
+        lo2, hi2, a2 = pieces2[j]
+        lo, hi = max(lo1, lo2), min(hi1, hi2)
+        if lo <= hi:
+            acc.setdefault((a1, a2), []).append((lo, hi))
+        if hi1 < hi2:
+            i += 1
+        else:
+            j += 1
+    keys = list(acc)
+    return [cs.normalize(acc[k]) for k in keys], keys
+
+
+def complete(d: DFA, universe: Ranges = cs.UNIVERSE) -> DFA:
+    """Total DFA over ``universe``: adds a 'rest' atom and an explicit dead state."""
+    covered = cs.union(*d.atoms) if d.atoms else ()
+    rest = cs.subtract(universe, covered)
+    atoms = list(d.atoms) + ([rest] if rest else [])
+    dead = d.n_states
+    trans = []
+    for row in d.trans:
+        r = {a: row.get(a, dead) for a in range(len(atoms))}
+        trans.append(r)
+    trans.append({a: dead for a in range(len(atoms))})
+    return DFA(atoms, trans, list(d.accept) + [False])
+
+
+def complement(d: DFA, universe: Ranges = cs.UNIVERSE) -> DFA:
+    c = complete(d, universe)
+    return minimize(DFA(c.atoms, c.trans, [not a for a in c.accept]))
+
+
+def product(d1: DFA, d2: DFA, mode: str = "and", budget: int = 20000) -> DFA:
+    """Product automaton: ``mode`` is ``and`` (intersection), ``or`` (union) or ``diff`` (d1 minus d2)."""
+    if mode in ("or", "diff"):
+        universe = cs.union(*(d1.atoms + d2.atoms)) if (d1.atoms or d2.atoms) else ()
+        if mode == "or":
+            d1 = complete(d1, universe)
+        d2 = complete(d2, universe)
+    atoms, pairs = _refine_pair(d1.atoms, d2.atoms)
+    if mode == "diff":
+        # characters outside d2's alphabet: d2 is total over a universe covering d1's atoms
+        pass
+    index = {(0, 0): 0}
+    order = [(0, 0)]
+    trans: list[dict[int, int]] = []
+    accept: list[bool] = []
+    i = 0
+    while i < len(order):
+        p, q = order[i]
+        i += 1
+        a1, a2 = d1.accept[p], d2.accept[q]
+        accept.append(a1 and a2 if mode == "and" else (a1 or a2) if mode == "or" else (a1 and not a2))
+        row: dict[int, int] = {}
+        r1, r2 = d1.trans[p], d2.trans[q]
+        for k, (x1, x2) in enumerate(pairs):
+            t1 = r1.get(x1)
+            t2 = r2.get(x2)
+            if t1 is None or t2 is None:
+                continue
+            key = (t1, t2)
+            j = index.get(key)
+            if j is None:
+                j = len(order)
+                if j > budget:
+                    raise AutomatonTooLarge(f"product automaton larger than {budget} states")
+                index[key] = j
+                order.append(key)
+            row[k] = j
+        trans.append(row)
+    return minimize(DFA(atoms, trans, accept))
+
+
+def intersect_all(dfas: Iterable[DFA], budget: int = 20000) -> DFA:
+    out = None
+    for d in dfas:
+        out = d if out is None else product(out, d, "and", budget)
+    if out is None:
+        raise ValueError("intersect_all of nothing")
+    return out
+
+
+# --------------------------------------------------------------------------- back to an AST
+
+def to_lang(d: DFA, budget: int = 4000) -> L.Lang:
+    """A regular expression AST for ``d`` by state elimination (tree size at most ``budget``)."""
+    n = d.n_states
+    if n == 0 or d.is_empty():
+        return L.NONE
+    S, F = n, n + 1
+    out_e: dict[int, dict[int, L.Lang]] = {s: {} for s in range(n + 2)}
+    in_e: dict[int, dict[int, L.Lang]] = {s: {} for s in range(n + 2)}
+
+    def add(p: int, q: int, x: L.Lang) -> None:
+        old = out_e[p].get(q)
+        new = x if old is None else L.alt(old, x)
+        out_e[p][q] = new
+        in_e[q][p] = new
+
+    for s, row in enumerate(d.trans):
+        by_target: dict[int, list[Ranges]] = {}
+        for a, t in row.items():
+            by_target.setdefault(t, []).append(d.atoms[a])
+        for t, rs in by_target.items():
+            add(s, t, L.Chars(cs.union(*rs)))
+        if d.accept[s]:
+            add(s, F, L.EPS)
+    add(S, 0, L.EPS)
+    remaining = set(range(n))
+    while remaining:
+        def cost(k: int) -> int:
+            ins = [p for p in in_e[k] if p != k]
+            outs = [q for q in out_e[k] if q != k]
+            loop = out_e[k].get(k)
+            lsz = loop.size if loop is not None else 0
+            return (sum(in_e[k][p].size for p in ins) * max(1, len(outs))
+                    + sum(out_e[k][q].size for q in outs) * max(1, len(ins)) + lsz * len(ins) * len(outs))
+
+        k = min(remaining, key=lambda s: (cost(s), s))
+        remaining.discard(k)
+        loop = out_e[k].pop(k, None)
+        in_e[k].pop(k, None)
+        mid = L.star(loop) if loop is not None else L.EPS
+        ins = list(in_e[k].items())
+        outs = list(out_e[k].items())
+        for p, _ in ins:
+            del out_e[p][k]
+        for q, _ in outs:
+            del in_e[q][k]
+        for p, xp in ins:
+            for q, xq in outs:
+                add(p, q, L.cat(xp, mid, xq))
+        del out_e[k], in_e[k]
+        total = sum(x.size for row in out_e.values() for x in row.values())
+        if total > budget:
+            raise AutomatonTooLarge(f"regular expression larger than {budget} nodes")
+    return out_e[S].get(F, L.NONE)
+
+
+def lang_to_dfa_or_none(x: L.Lang, budget: int = 20000) -> DFA | None:
+    try:
+        return from_lang(x, budget)
+    except AutomatonTooLarge:
+        return None

@@ -1,0 +1,244 @@
+"""Python ``re`` patterns → :class:`~structgen.json_schema.lang.Lang` over code points.
+
+``jsonschema`` checks ``pattern`` / ``patternProperties`` with ``re.search(pattern, text)`` (Python
+``re`` semantics, not ECMA-262), so that is what this module reproduces exactly:
+
+- the pattern is parsed with ``re``'s own parser; character classes (including ``\\d \\w \\s``,
+  ``.``, and case-insensitive atoms) are resolved by running ``re`` over every code point;
+- *search* semantics: a branch not anchored at the start gets a ``.*`` prefix (any characters),
+  one not anchored at the end a ``.*`` suffix; MULTILINE ``^``/``$`` accept a preceding / following
+  line. ``$`` (without MULTILINE) is taken as the end of the string: Python's ``$`` would also match
+  before a final ``\\n``, but ECMA-262 (the JSON Schema spec) and pydantic's regex engine do not, so
+  accepting only the strict reading is sound for all of them (strings ending in ``\\n`` are the only
+  loss);
+- anchors are supported only at the edges of top-level alternatives (after distributing leading
+  and trailing groups); anchors elsewhere, ``\\b``, look-arounds, back-references, conditionals,
+  atomic groups and possessive repeats raise :class:`PatternUnsupported`.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+try:  # Python 3.11+
+    from re import _constants as C
+    from re import _parser as P
+except ImportError:  # pragma: no cover
+    import sre_constants as C  # type: ignore
+    import sre_parse as P  # type: ignore
+
+from . import charsets as cs
+from . import lang as L
+
+
+class PatternUnsupported(Exception):
+    """The pattern uses a construct that cannot be compiled exactly."""
+
+
+class PatternInvalid(Exception):
+    """The pattern is not a valid Python regular expression."""
+
+
+_CATEGORY_TEXT = {
+    C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D",
+    C.CATEGORY_SPACE: r"\s", C.CATEGORY_NOT_SPACE: r"\S",
+    C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W",
+}
+
+_CLASS_FLAGS = re.IGNORECASE | re.ASCII | re.DOTALL
+
+
+def _esc(cp: int) -> str:
+    return cs._esc(cp)
+
+
+def _class_text(items) -> str:
+    parts = []
+    neg = False
+    for op, av in items:
+        if op is C.NEGATE:
+            neg = True
+        elif op is C.LITERAL:
+            parts.append(_esc(av))
+        elif op is C.RANGE:
+            parts.append(f"{_esc(av[0])}-{_esc(av[1])}")
+        elif op is C.CATEGORY:
+            parts.append(_CATEGORY_TEXT[av])
+        else:  # pragma: no cover - parser does not produce others inside IN
+            raise PatternUnsupported(f"character class item {op}")
+    return "[" + ("^" if neg else "") + "".join(parts) + "]"
+
+
+@functools.lru_cache(maxsize=4096)
+def _set_of(text: str, flags: int) -> cs.Ranges:
+    return cs.ranges_matching(text, flags & _CLASS_FLAGS)
+
+
+def _in_set(items, flags: int) -> cs.Ranges:
+    if not (flags & re.IGNORECASE):
+        simple = all(op in (C.LITERAL, C.RANGE, C.NEGATE) for op, _ in items)
+        if simple:
+            rs = []
+            neg = False
+            for op, av in items:
+                if op is C.NEGATE:
+                    neg = True
+                elif op is C.LITERAL:
+                    rs.append((av, av))
+                else:
+                    rs.append((av[0], av[1]))
+            s = cs.normalize(rs)
+            return cs.complement(s) if neg else s
+    return _set_of(_class_text(items), flags)
+
+
+def _convert(sub, flags: int) -> L.Lang:
+    out = []
+    for op, av in sub:
+        out.append(_convert_item(op, av, flags))
+    return L.cat(*out)
+
+
+def _convert_item(op, av, flags: int) -> L.Lang:
+    if op is C.LITERAL:
+        if flags & re.IGNORECASE:
+            return L.chars(_set_of(_esc(av), flags))
+        return L.chars(cs.single(av)) if cs.contains(cs.UNIVERSE, av) else L.NONE
+    if op is C.NOT_LITERAL:
+        if flags & re.IGNORECASE:
+            return L.chars(cs.complement(_set_of(_esc(av), flags)))
+        return L.chars(cs.complement(cs.normalize([(av, av)])))
+    if op is C.ANY:
+        if flags & re.DOTALL:
+            return L.chars(cs.UNIVERSE)
+        return L.chars(cs.complement(cs.single(10)))
+    if op is C.IN:
+        return L.chars(_in_set(av, flags))
+    if op is C.BRANCH:
+        return L.alt(*(_convert(b, flags) for b in av[1]))
+    if op is C.SUBPATTERN:
+        _group, add_flags, del_flags, p = av
+        return _convert(p, (flags | add_flags) & ~del_flags)
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+        lo, hi, p = av
+        item = _convert(p, flags)
+        if L.has_anchor(item):
+            raise PatternUnsupported("anchor inside a repetition")
+        return L.rep(item, lo, None if hi == C.MAXREPEAT else hi)
+    if op is C.AT:
+        if av in (C.AT_BEGINNING,):
+            return L.Anchor("^m" if flags & re.MULTILINE else "A")
+        if av is C.AT_BEGINNING_STRING:
+            return L.Anchor("A")
+        if av is C.AT_END:
+            return L.Anchor("$m" if flags & re.MULTILINE else "$")
+        if av is C.AT_END_STRING:
+            return L.Anchor("Z")
+        raise PatternUnsupported(f"word-boundary assertion ({av})")
+    if op in (C.ASSERT, C.ASSERT_NOT):
+        raise PatternUnsupported("look-around assertion")
+    if op in (C.GROUPREF, getattr(C, "GROUPREF_EXISTS", None)):
+        raise PatternUnsupported("back-reference")
+    raise PatternUnsupported(f"regex construct {op}")
+
+
+@functools.lru_cache(maxsize=2048)
+def parse(pattern: str, flags: int = 0) -> L.Lang:
+    """The full-match language of ``pattern`` (may contain :class:`~lang.Anchor` nodes)."""
+    try:
+        re.compile(pattern, flags)
+        tree = P.parse(pattern, flags)
+    except re.error as e:
+        raise PatternInvalid(f"invalid regular expression {pattern!r}: {e}") from None
+    except (OverflowError, RecursionError) as e:
+        raise PatternUnsupported(f"regular expression too complex: {e}") from None
+    gflags = tree.state.flags
+    if gflags & re.LOCALE:  # pragma: no cover - not allowed for str patterns
+        raise PatternUnsupported("LOCALE flag")
+    return _convert(tree, gflags)
+
+
+ANY_CHAR = L.chars(cs.UNIVERSE)
+ANY_STRING = L.star(ANY_CHAR)
+NEWLINE = L.chars(cs.single(10))
+
+_MAX_BRANCHES = 256
+
+
+def _split_edges(items: list[L.Lang], out: list[list[L.Lang]]) -> None:
+    """Distribute leading/trailing alternations that contain anchors into separate branches."""
+    if len(out) > _MAX_BRANCHES:
+        raise PatternUnsupported("too many anchored alternatives")
+    if items and isinstance(items[0], L.Or) and L.has_anchor(items[0]):
+        for a in items[0].items:
+            _split_edges(_items(a) + items[1:], out)
+        return
+    if items and isinstance(items[-1], L.Or) and L.has_anchor(items[-1]):
+        for a in items[-1].items:
+            _split_edges(items[:-1] + _items(a), out)
+        return
+    out.append(items)
+
+
+def _items(x: L.Lang) -> list[L.Lang]:
+    return list(x.items) if isinstance(x, L.Cat) else [x]
+
+
+def _start_prefix(kinds: set[str]) -> L.Lang:
+    if "A" in kinds:
+        return L.EPS
+    if "^m" in kinds:
+        return L.opt(L.cat(ANY_STRING, NEWLINE))
+    return ANY_STRING
+
+
+def _end_suffix(kinds: set[str]) -> L.Lang:
+    if "Z" in kinds:
+        return L.EPS
+    if "$" in kinds:
+        # Python's "$" also matches before a final "\n"; we accept only the end of the string
+        # (ECMA-262 / JSON Schema and pydantic semantics): a sound subset of what re.search accepts
+        return L.EPS
+    if "$m" in kinds:
+        return L.opt(L.cat(NEWLINE, ANY_STRING))
+    return ANY_STRING
+
+
+@functools.lru_cache(maxsize=2048)
+def search_language(pattern: str) -> L.Lang:
+    """Strings ``s`` (without lone surrogates) with ``re.search(pattern, s)`` — exactly, except that a
+    non-MULTILINE ``$`` does not match before a final newline (see the module docstring)."""
+    tree = parse(pattern)
+    branches: list[list[L.Lang]] = []
+    top = tree.items if isinstance(tree, L.Or) else (tree,)
+    for b in top:
+        _split_edges(_items(b), branches)
+    groups: dict[tuple, list[L.Lang]] = {}
+    for items in branches:
+        items = list(items)
+        start: set[str] = set()
+        end: set[str] = set()
+        while items and isinstance(items[0], L.Anchor) and items[0].kind in ("A", "^m"):
+            start.add(items.pop(0).kind)
+        while items and isinstance(items[-1], L.Anchor) and items[-1].kind in ("Z", "$", "$m"):
+            end.add(items.pop().kind)
+        if not items and not end:
+            # e.g. "^" alone, or anchors only at the start
+            pass
+        body = L.cat(*items)
+        if L.has_anchor(body):
+            # a branch made only of anchors like "$^" or anchors in the middle
+            raise PatternUnsupported("anchor that is not at the start or end of the pattern")
+        groups.setdefault((frozenset(start), frozenset(end)), []).append(body)
+    # one shared prefix/suffix per anchoring kind (separate ".*" suffixes per branch would make the
+    # subset construction track which branches already matched: exponential)
+    return L.alt(*(L.cat(_start_prefix(set(st)), L.alt(*bodies), _end_suffix(set(en)))
+                   for (st, en), bodies in groups.items()))
+
+
+def fullmatch_language(pattern: str) -> L.Lang:
+    """Strings ``s`` with ``re.fullmatch(pattern, s)`` (used for format regexes; no anchors)."""
+    tree = parse(pattern)
+    if L.has_anchor(tree):
+        raise PatternUnsupported("anchors in a full-match pattern")
+    return tree

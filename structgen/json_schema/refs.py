@@ -1,0 +1,115 @@
+"""Schema documents in context: dialect, ``$ref`` resolution and validation of single values.
+
+Resolution uses the same machinery as ``jsonschema`` itself (the ``referencing`` library), so
+``$id`` / ``$anchor`` / JSON-pointer references (``#/$defs/x``, ``#/definitions/x``, ``#/properties/a``,
+percent-encoded and ``~0``/``~1``-escaped segments) resolve exactly as they do when validating.
+The bundled meta-schemas are resolvable too; any other remote reference raises
+:class:`~structgen.errors.UnsupportedSchemaError`.
+
+A :class:`Node` is one subschema together with the resolver scope it lives in (its base URI) and
+its JSON pointer (for error messages).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+import referencing
+import referencing.exceptions
+import referencing.jsonschema as rj
+from jsonschema.validators import validator_for
+
+from ..errors import InvalidSchemaError, UnsupportedSchemaError
+
+try:
+    from jsonschema_specifications import REGISTRY as _META_REGISTRY
+except ImportError:  # pragma: no cover
+    _META_REGISTRY = referencing.Registry()
+
+#: dialect -> (draft number used for semantics switches)
+_DRAFT_NUMBER = {
+    jsonschema.Draft3Validator: 3,
+    jsonschema.Draft4Validator: 4,
+    jsonschema.Draft6Validator: 6,
+    jsonschema.Draft7Validator: 7,
+    jsonschema.Draft201909Validator: 2019,
+    jsonschema.Draft202012Validator: 2020,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Node:
+    """A subschema (``dict`` or ``bool``) with its resolution scope and JSON pointer."""
+
+    schema: Any
+    resolver: Any
+    pointer: str
+
+    def key(self) -> tuple:
+        return (id(self.schema), self.resolver._base_uri if self.resolver is not None else "")
+
+
+def _escape_pointer(token: str) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+class SchemaContext:
+    """The root document: its dialect, registry, and helpers to descend and resolve."""
+
+    def __init__(self, root: Any):
+        if not isinstance(root, (dict, bool)):
+            raise InvalidSchemaError(f"a JSON Schema must be an object or a boolean, got {type(root).__name__}")
+        self.root = root
+        cls = validator_for(root, default=jsonschema.Draft202012Validator) if isinstance(root, dict) else jsonschema.Draft202012Validator
+        if cls not in _DRAFT_NUMBER:  # pragma: no cover - custom meta-schemas
+            cls = jsonschema.Draft202012Validator
+        self.validator_cls = cls
+        self.draft = _DRAFT_NUMBER[cls]
+        if self.draft == 3:
+            raise UnsupportedSchemaError("draft-03 schemas are not supported", "$schema", "")
+        try:
+            cls.check_schema(root)
+        except jsonschema.SchemaError as e:
+            raise InvalidSchemaError(f"invalid schema: {e.message} (at {'/'.join(map(str, e.absolute_path)) or '#'})") from None
+        self.specification = rj.specification_with(cls.META_SCHEMA["$schema"], default=rj.DRAFT202012)
+        resource = self.specification.create_resource(root)
+        self.registry = _META_REGISTRY.with_resource(resource.id() or "", resource)
+        self.root_resolver = self.registry.resolver_with_root(resource)
+        self.keywords = frozenset(cls.VALIDATORS)
+        self.format_checker = cls.FORMAT_CHECKER
+        self._validator = cls(root, registry=self.registry, format_checker=self.format_checker)
+        self.root_node = Node(root, self.root_resolver, "")
+        text = repr(root)
+        self.uses_unevaluated = "unevaluatedProperties" in text or "unevaluatedItems" in text
+
+    # ------------------------------------------------------------------ navigation
+    def child(self, node: Node, schema: Any, *path: Any) -> Node:
+        """The subschema ``schema`` found under ``node`` at ``path`` (keys / indices)."""
+        resolver = node.resolver
+        if isinstance(schema, dict):
+            try:
+                resolver = resolver.in_subresource(self.specification.create_resource(schema))
+            except Exception:  # pragma: no cover - malformed $id
+                pass
+        ptr = node.pointer + "".join("/" + _escape_pointer(p) for p in path)
+        return Node(schema, resolver, ptr)
+
+    def resolve(self, node: Node, ref: str) -> Node:
+        try:
+            resolved = node.resolver.lookup(ref)
+        except referencing.exceptions.Unresolvable as e:
+            if ref.startswith("#"):
+                raise InvalidSchemaError(f"unresolvable $ref {ref!r} at {node.pointer or '#'}: {e}") from None
+            raise UnsupportedSchemaError(f"$ref {ref!r} points outside the schema document (remote references "
+                                         "are not fetched)", "$ref", node.pointer) from None
+        return Node(resolved.contents, resolved.resolver, f"{node.pointer}/$ref")
+
+    # ------------------------------------------------------------------ validation
+    def is_valid(self, node: Node, instance: Any) -> bool:
+        """``instance`` validates against ``node`` (format assertions on)."""
+        v = self._validator.evolve(schema=node.schema, _resolver=node.resolver)
+        try:
+            return v.is_valid(instance)
+        except (RecursionError, referencing.exceptions.Unresolvable):  # pragma: no cover
+            return False

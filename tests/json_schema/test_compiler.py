@@ -1,0 +1,267 @@
+"""JSON Schema → grammar: behaviour of objects, arrays, combinators, refs, options and errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from structgen.errors import InvalidSchemaError, UnsupportedSchemaError
+from structgen.grammar import ir
+from structgen.json_schema import SchemaApproximationWarning, schema_to_ir
+
+from .helpers import accepts, assert_sound, automaton, validator
+
+
+def check(schema, good=(), bad=(), **kw):
+    a = automaton(schema, **kw)
+    v = validator(schema)
+    for s in good:
+        assert v.is_valid(json.loads(s)), f"test bug: {s} is invalid"
+        assert accepts(a, s), f"rejected valid {s}"
+    for s in bad:
+        assert not accepts(a, s), f"accepted {s}"
+    return a
+
+
+# --------------------------------------------------------------------------- objects
+
+def test_object_properties_order_required_and_additional():
+    schema = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+              "required": ["b"]}
+    check(schema,
+          good=['{"b": 1}', '{"a": "x", "b": 1}', '{"a":"x","b":1,"c":[1,{}]}', '{"b":1,"zz":null}',
+                json.dumps({"a": "x", "b": 2, "c": True})],
+          bad=['{}', '{"a": "x"}', '{"b": 1, "b": 2}', '{"b": 1, "a": "x"}', '{"b":1,"a":"y"}',
+               '{"b": 1, "\\u0061": 3}', '{"b":"1"}', '{"a":"x","b":1,}'])
+
+
+def test_additional_keys_never_spell_listed_names():
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    check(schema, good=['{"name": "x", "nam": 1}', '{"name": "x", "名": 1}', '{"name":"x","\\u540d":1}'],
+          bad=['{"name": "x", "name": 1}', '{"name": "x", "n\\u0061me": 1}', '{"name":"x","\\u006eame":2}'])
+
+
+def test_additional_properties_false_and_schema():
+    check({"properties": {"a": {"type": "integer"}}, "additionalProperties": False},
+          good=['{}', '{"a": 1}', '[1]', '"not an object"'], bad=['{"b": 1}', '{"a": 1, "b": 1}'])
+    check({"properties": {"a": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
+          good=['{"a": 1, "b": "x"}'], bad=['{"a": 1, "b": 2}'])
+
+
+def test_pattern_properties_cells():
+    schema = {"type": "object", "patternProperties": {"^x-": {"type": "integer"}, "y$": {"type": "string"}},
+              "properties": {"x-a": {"minimum": 5}}, "additionalProperties": False}
+    check(schema, good=['{"x-a": 5, "x-b": 1, "zy": "s"}', '{}'],
+          bad=['{"x-a": 4}', '{"x-b": "s"}', '{"other": 1}', '{"x-y": 1}', '{"x-y": "s"}'])
+    assert_sound(schema, n=20)
+
+
+def test_property_names_and_counts():
+    check({"type": "object", "propertyNames": {"maxLength": 3}}, good=['{"abc": 1}'], bad=['{"abcd": 1}'])
+    check({"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "minProperties": 2, "maxProperties": 2,
+           "additionalProperties": False},
+          good=['{"a": 1, "b": 2}', '{"a": 1, "c": 2}'], bad=['{"a": 1}', '{"a": 1, "b": 2, "c": 3}'])
+    check({"type": "object", "minProperties": 1}, good=['{"q": 1}'], bad=['{}'])
+    with pytest.raises(UnsupportedSchemaError) as ei:
+        schema_to_ir({"type": "object", "minProperties": 2})
+    assert ei.value.keyword == "minProperties"
+
+
+def test_dependent_required_and_schemas():
+    schema = {"type": "object", "properties": {"a": {}, "b": {}}, "dependentRequired": {"a": ["b"]},
+              "dependentSchemas": {"b": {"properties": {"a": {"type": "integer"}}}}}
+    check(schema, good=['{}', '{"b": 1}', '{"a": 1, "b": 2}'], bad=['{"a": 1}', '{"a": "x", "b": 2}'])
+
+
+def test_many_optional_properties_stay_linear():
+    props = {f"p{i:03d}": {"type": "integer"} for i in range(60)}
+    a = check({"type": "object", "properties": props, "additionalProperties": False},
+              good=['{}', '{"p000": 1}', '{"p059": 1}', '{"p003": 1, "p040": 2, "p059": 3}'],
+              bad=['{"p040": 1, "p003": 2}', '{"p001": 1,}'])
+    assert a.n_states < 20000
+
+
+# --------------------------------------------------------------------------- arrays
+
+def test_arrays():
+    check({"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 3},
+          good=['[1]', '[1, 2, 3]'], bad=['[]', '[1,2,3,4]', '["a"]', '[1,]'])
+    check({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": False},
+          good=['[]', '["a"]', '["a", 1]'], bad=['[1]', '["a", 1, 2]'])
+    check({"$schema": "http://json-schema.org/draft-07/schema#", "items": [{"type": "string"}],
+           "additionalItems": {"type": "boolean"}}, good=['["a", true, false]'], bad=['["a", 1]'])
+    a = check({"type": "array", "maxItems": 5000}, good=['[]', '[1]'])
+    assert a.n_states < 5000
+
+
+def test_contains():
+    check({"type": "array", "contains": {"const": 1}, "minContains": 2, "maxContains": 3, "maxItems": 5},
+          good=['[1, 1]', '[1, 2, 1, 1]', '[2, 1, 1, 3]'], bad=['[1]', '[1, 1, 1, 1]', '[1,1,1,1,2,2]'])
+    schema = {"type": "array", "items": {"type": "integer"}, "contains": {"minimum": 10}}
+    check(schema, good=['[10]', '[1, 2, 30]'], bad=['[]', '[1, 2]'])
+    assert_sound(schema, n=20)
+
+
+def test_unique_items():
+    check({"type": "array", "items": {"enum": ["a", "b", "c"]}, "uniqueItems": True},
+          good=['[]', '["a", "c"]', '["c", "b", "a"]'], bad=['["a", "a"]'])
+    check({"type": "array", "uniqueItems": True, "maxItems": 1}, good=['[]', '[{"x": 1}]'])
+    with pytest.raises(UnsupportedSchemaError) as ei:
+        schema_to_ir({"type": "array", "items": {"type": "integer"}, "uniqueItems": True})
+    assert ei.value.keyword == "uniqueItems"
+
+
+# --------------------------------------------------------------------------- values
+
+def test_enum_const_spellings():
+    schema = {"enum": ["a/b", "é", 1, 2.5, None, True, [1, "x"], {"k": [1, 2], "j": None}]}
+    check(schema,
+          good=['"a/b"', '"a\\/b"', '"é"', '"\\u00e9"', '"\\u00E9"', '1', '1.0', '1.00', '2.5', '2.50', 'null', 'true',
+                '[1, "x"]', '[ 1 ,"x" ]', '{"k": [1, 2], "j": null}', '{"j":null,"k":[1,2]}'],
+          bad=['"ab"', '2', '2.0', 'false', '"1"', '[1]', '{"k": [1, 2]}'])
+    check({"type": "integer", "enum": [1, 1.5, "x"]}, good=['1', '1.0'], bad=['1.5', '"x"'])
+    check({"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer", "enum": [1]},
+          good=['1'], bad=['1.0'])
+
+
+def test_booleans_null_and_types():
+    check({"type": ["boolean", "null"]}, good=['true', 'false', 'null'], bad=['0', '""'])
+    check({"not": {"type": ["string", "number"]}}, good=['null', '[]', '{}'], bad=['"a"', '1', '1.5'])
+
+
+# --------------------------------------------------------------------------- combinators
+
+def test_all_any_one_of():
+    check({"allOf": [{"type": "integer"}, {"minimum": 2}, {"maximum": 4}]}, good=['2', '4'], bad=['1', '5', '3.5'])
+    check({"anyOf": [{"type": "string", "maxLength": 1}, {"type": "integer"}]}, good=['"a"', '3'], bad=['"ab"', '1.5'])
+    # overlapping oneOf: exactly one
+    schema = {"oneOf": [{"type": "integer"}, {"minimum": 2}]}
+    check(schema, good=['1', '2.5', '-3', '"x"'], bad=['2', '3', '2.0'])
+    assert_sound(schema, n=30)
+
+
+def test_discriminated_one_of():
+    schema = {"oneOf": [
+        {"type": "object", "properties": {"kind": {"const": "cat"}, "lives": {"type": "integer"}}, "required": ["kind"]},
+        {"type": "object", "properties": {"kind": {"const": "dog"}, "bark": {"type": "string"}}, "required": ["kind"]},
+    ]}
+    check(schema, good=['{"kind": "cat", "lives": 9}', '{"kind": "dog"}'], bad=['{"kind": "cow"}', '{"lives": 1}'])
+
+
+def test_if_then_else():
+    schema = {"type": "object", "properties": {"kind": {"type": "string"}, "n": {}},
+              "if": {"properties": {"kind": {"const": "num"}}},
+              "then": {"properties": {"n": {"type": "integer"}}}, "else": {"properties": {"n": {"type": "string"}}}}
+    check(schema, good=['{"kind": "num", "n": 1}', '{"kind": "txt", "n": "a"}', '{"n": 1}'],
+          bad=['{"kind": "num", "n": "a"}', '{"kind": "txt", "n": 1}'])
+    assert_sound(schema, n=20)
+
+
+def test_not_with_de_morgan():
+    schema = {"type": "object", "not": {"required": ["a", "b"]}, "properties": {"a": {}, "b": {}}}
+    check(schema, good=['{}', '{"a": 1}', '{"b": 1}'], bad=['{"a": 1, "b": 2}'])
+
+
+# --------------------------------------------------------------------------- refs
+
+def test_recursive_refs():
+    schema = {"$defs": {"node": {"type": "object", "properties": {"v": {"type": "integer"},
+                                                                    "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}},
+                                 "required": ["v"], "additionalProperties": False}},
+              "$ref": "#/$defs/node"}
+    check(schema, good=['{"v": 1}', '{"v": 1, "kids": [{"v": 2, "kids": [{"v": 3}]}]}'],
+          bad=['{"v": 1, "kids": [{}]}', '{"kids": []}'])
+    assert_sound(schema, n=20)
+
+
+def test_refs_pointer_definitions_and_siblings():
+    check({"definitions": {"a~b": {"type": "integer"}, "c/d": {"type": "string"}},
+           "properties": {"x": {"$ref": "#/definitions/a~0b"}, "y": {"$ref": "#/definitions/c~1d"},
+                          "z": {"$ref": "#/properties/x"}}},
+          good=['{"x": 1, "y": "s", "z": 2}'], bad=['{"x": "s"}', '{"z": "s"}'])
+    # 2020-12: $ref with siblings = allOf; draft-07: siblings ignored
+    check({"$defs": {"i": {"type": "integer"}}, "$ref": "#/$defs/i", "minimum": 5}, good=['5'], bad=['4'])
+    check({"$schema": "http://json-schema.org/draft-07/schema#", "definitions": {"i": {"type": "integer"}},
+           "$ref": "#/definitions/i", "minimum": 5}, good=['4'])
+
+
+def test_ref_errors():
+    with pytest.raises(InvalidSchemaError):
+        schema_to_ir({"$ref": "#/$defs/missing"})
+    with pytest.raises(UnsupportedSchemaError) as ei:
+        schema_to_ir({"$ref": "http://example.com/other.json"})
+    assert ei.value.keyword == "$ref"
+    with pytest.raises(UnsupportedSchemaError):
+        schema_to_ir({"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"}, {"type": "null"}]}}, "$ref": "#/$defs/a"})
+
+
+# --------------------------------------------------------------------------- options, policy, IR shape
+
+def test_whitespace_modes():
+    schema = {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "integer"}}}}
+    pretty = json.dumps({"a": [1, 2]}, indent=2)
+    check(schema, good=[pretty, '{"a": [1, 2]}'])
+    compact = automaton(schema, whitespace="compact")
+    assert accepts(compact, '{"a":[1,2]}') and not accepts(compact, '{"a": [1,2]}')
+    bounded = automaton(schema, max_whitespace=2)
+    assert accepts(bounded, '{  "a":[1,  2]}') and not accepts(bounded, '{   "a":[1,2]}')
+    custom = automaton(schema, whitespace=r"[ ]?")
+    assert accepts(custom, '{ "a": [1, 2] }') and not accepts(custom, '{\n"a":[1,2]}')
+
+
+def test_lenient_warns_and_ignores():
+    schema = {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}
+    with pytest.warns(SchemaApproximationWarning, match="uniqueItems"):
+        g = schema_to_ir(schema, lenient=True)
+    assert "start" in g.rules
+
+
+def test_unknown_and_annotation_keywords():
+    check({"type": "string", "title": "t", "description": "d", "examples": ["x"], "x-custom": 1,
+           "nullable": True, "readOnly": True, "$comment": "c", "deprecated": True}, good=['"x"'], bad=['null'])
+    with pytest.raises(UnsupportedSchemaError) as ei:
+        schema_to_ir({"type": "object", "unevaluatedProperties": False, "allOf": [{"properties": {"a": {}}}]})
+    assert ei.value.keyword == "unevaluatedProperties"
+
+
+def test_invalid_and_empty_schemas():
+    with pytest.raises(InvalidSchemaError):
+        schema_to_ir({"type": "nonsense"})
+    with pytest.raises(InvalidSchemaError):
+        schema_to_ir("{not json")
+    with pytest.raises(UnsupportedSchemaError):
+        schema_to_ir(False)
+    assert schema_to_ir(True).rules
+
+
+def test_json_text_and_bool_inputs():
+    g1 = schema_to_ir('{"type": "integer"}')
+    g2 = schema_to_ir({"type": "integer"})
+    assert g1 == g2
+
+
+def test_shared_rules_and_deterministic_names():
+    schema = {"type": "object", "properties": {"s": {"type": "string"}, "n": {"type": "number"},
+                                               "t": {"type": "string", "pattern": "^a"},
+                                               "u": {"type": "string", "pattern": "^a"}}}
+    g1 = schema_to_ir(schema)
+    g2 = schema_to_ir(json.loads(json.dumps(schema)))
+    assert g1 == g2 and dict(g1.rules) == dict(g2.rules)
+    for name in ("json_string", "json_number", "json_value"):
+        assert name in g1.rules
+    # identical constrained strings share one rule
+    strs = [n for n in g1.rules if n.startswith("str_")]
+    assert len(strs) == 1
+    # every Ref names a rule
+    names = set(g1.rules)
+
+    def refs(e):
+        if isinstance(e, ir.Ref):
+            yield e.name
+        for c in getattr(e, "items", ()):
+            yield from refs(c)
+        if isinstance(e, ir.Repeat):
+            yield from refs(e.item)
+
+    for body in g1.rules.values():
+        assert set(refs(body)) <= names

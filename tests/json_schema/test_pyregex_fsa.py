@@ -1,0 +1,116 @@
+"""Regex (re.search semantics) → decoded languages, and the automaton algebra, against brute force."""
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from structgen.json_schema import charsets as cs
+from structgen.json_schema import fsa
+from structgen.json_schema import lang as L
+from structgen.json_schema.pyregex import PatternInvalid, PatternUnsupported, parse, search_language
+
+PATTERNS = [
+    r"^[a-z]+$", r"abc", r"^a|b$", r"(?i)^ab+c$", r"\d{2,3}", r"^(a|b)*c$", r"x$", r"(^|,)x", r"^$",
+    r"(?m)^a$", r"[^a-c]\w", r"a.b", r"(?s)a.b", r"^\s*$", r"^(?:[0-9]{3})?-?[A-F]+\Z", r"", r"^",
+    r"$", r"\Aab", r"(?i)[^k]", r"é+", r"^[\u00e0-\u00ff]{2}$", r"a{0}", r"(ab|a)(c|bcd)$", r"^\W+",
+    r"(?x) a  b  # comment", r"[\d\s]x", r"^.{2,4}$",
+]
+ALPHABET = "abcxkKABC,-\n 0123é\u212a\u0660"
+
+
+def _re_search(pattern: str, s: str) -> bool:
+    """re.search, with "$" (non-MULTILINE) meaning the end of the string as structgen reads it
+    (every "$" in PATTERNS is an anchor)."""
+    if "(?m)" not in pattern:
+        pattern = pattern.replace("$", r"\Z")
+    return re.search(pattern, s) is not None
+
+
+def _strings(rng: random.Random, n: int):
+    for _ in range(n):
+        yield "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 6)))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_search_language_matches_re_search(pattern):
+    d = fsa.from_lang(search_language(pattern))
+    rng = random.Random(hash(pattern) & 0xFFFF)
+    for s in _strings(rng, 1500):
+        assert d.accepts([ord(c) for c in s]) == _re_search(pattern, s), (pattern, s)
+
+
+@pytest.mark.parametrize("pattern", PATTERNS[:12])
+def test_state_elimination_round_trip(pattern):
+    d = fsa.from_lang(search_language(pattern))
+    back = fsa.from_lang(fsa.to_lang(d))
+    rng = random.Random(7)
+    for s in _strings(rng, 500):
+        w = [ord(c) for c in s]
+        assert d.accepts(w) == back.accepts(w)
+
+
+def test_generated_regex_text_compiles_to_same_language():
+    for pattern in PATTERNS:
+        x = search_language(pattern)
+        rx = re.compile(L.to_regex(x), re.DOTALL)
+        rng = random.Random(3)
+        for s in _strings(rng, 300):
+            assert (rx.fullmatch(s) is not None) == _re_search(pattern, s), (pattern, s)
+
+
+@pytest.mark.parametrize("pattern,what", [
+    (r"(?=a)b", "look-around"), (r"(a)\1", "back-reference"), (r"\bword", "boundary"),
+    (r"a^b", "anchor"), (r"(?:a$)+", "anchor"),
+])
+def test_unsupported_constructs(pattern, what):
+    with pytest.raises(PatternUnsupported):
+        search_language(pattern)
+
+
+def test_invalid_pattern():
+    with pytest.raises(PatternInvalid):
+        parse("(abc")
+
+
+def test_unicode_classes_follow_re():
+    x = parse(r"\d")
+    assert isinstance(x, L.Chars)
+    assert cs.contains(x.ranges, 0x0660)  # ARABIC-INDIC DIGIT ZERO is \d for str patterns
+    assert not cs.contains(parse(r"(?a)\d").ranges, 0x0660)
+    # case-insensitive 'k' also matches KELVIN SIGN, as re does
+    assert cs.contains(parse(r"(?i)k").ranges, 0x212A)
+
+
+def test_boolean_algebra():
+    a = fsa.from_lang(search_language(r"^[a-c]+$"))
+    b = fsa.from_lang(search_language(r"b"))
+    inter = fsa.product(a, b, "and")
+    union = fsa.product(a, b, "or")
+    diff = fsa.product(a, b, "diff")
+    comp = fsa.complement(a)
+    rng = random.Random(11)
+    for s in _strings(rng, 1500):
+        w = [ord(c) for c in s]
+        x, y = a.accepts(w), b.accepts(w)
+        assert inter.accepts(w) == (x and y)
+        assert union.accepts(w) == (x or y)
+        assert diff.accepts(w) == (x and not y)
+        assert comp.accepts(w) == (not x)
+
+
+def test_to_lang_budget():
+    d = fsa.from_lang(parse(r"[ab]*a[ab]{6}"))  # 2**7 states, no small expression
+    with pytest.raises(fsa.AutomatonTooLarge):
+        fsa.to_lang(d, budget=50)
+
+
+def test_from_lang_budget():
+    with pytest.raises(fsa.AutomatonTooLarge):
+        fsa.from_lang(parse(r"[ab]*a[ab]{14}"), budget=1000)
+
+
+def test_dollar_is_end_of_string():
+    d = fsa.from_lang(search_language("^a$"))
+    assert d.accepts([ord("a")]) and not d.accepts([ord("a"), 10])

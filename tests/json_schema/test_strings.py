@@ -1,0 +1,156 @@
+"""Strings: escape encoding, code-point lengths, patterns on decoded text, formats."""
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+
+from structgen.errors import UnsupportedSchemaError
+from structgen.json_schema import charsets as cs
+from structgen.json_schema import encoding as E
+
+from .helpers import accepts, assert_sound, automaton, validator
+
+
+def _spellings(c: str) -> list[str]:
+    cp = ord(c)
+    out = []
+    if cs.contains(E.RAW, cp):
+        out.append(c)
+    if cp in E.SHORT_ESCAPES:
+        out.append("\\" + E.SHORT_ESCAPES[cp])
+    if cp < 0x10000:
+        out += ["\\u%04x" % cp, "\\u%04X" % cp]
+    else:
+        h, lo = 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF)
+        out += ["\\u%04x\\u%04x" % (h, lo), "\\u%04X\\u%04X" % (h, lo)]
+    return out
+
+
+SETS = [cs.UNIVERSE, cs.normalize([(0x41, 0x5A)]), cs.normalize([(0, 0x20)]), cs.complement(cs.of_chars('abc"/')),
+        cs.normalize([(0x1F600, 0x1F64F), (0x10000, 0x10010), (0xE000, 0xFFFF)]), cs.of_chars('/\\"\n')]
+
+
+@pytest.mark.parametrize("idx", range(len(SETS)))
+def test_encode_set_is_exact_over_all_spellings(idx):
+    S = SETS[idx]
+    rx = re.compile(E.encode_set_regex(S))
+    rng = random.Random(idx)
+    for _ in range(3000):
+        r = rng.random()
+        cp = (rng.randint(0, 0x7F) if r < 0.4 else rng.randint(0, 0xFFFF) if r < 0.7
+              else rng.randint(0x10000, 0x10FFFF) if r < 0.9
+              else rng.choice([0x41, 0x5A, 0x1F600, 0x1F64F, 0x10010, 0xE000, 0xFFFF, 0x22, 0x2F]))
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        for sp in _spellings(chr(cp)):
+            assert json.loads('"' + sp + '"') == chr(cp)
+            assert (rx.fullmatch(sp) is not None) == cs.contains(S, cp), (hex(cp), sp)
+    assert not rx.fullmatch("\\ud800") and not rx.fullmatch("\\uDFFF")  # no lone surrogates
+
+
+def test_lengths_count_decoded_code_points():
+    schema = {"type": "string", "minLength": 2, "maxLength": 2}
+    a = automaton(schema)
+    v = validator(schema)
+    cases = ['"ab"', '"a\\n"', '"\\u0041\\u0042"', '"a😀"', '"a\\ud83d\\ude00"', '"a"', '"abc"', '"\\ud83d\\ude00"']
+    for c in cases:
+        assert accepts(a, c) == v.is_valid(json.loads(c)), c
+    # lone surrogate escapes are never produced for counted strings
+    assert not accepts(a, '"a\\ud800"')
+
+
+def test_large_max_length_is_chunked():
+    schema = {"type": "string", "maxLength": 5000, "minLength": 1000}
+    a = automaton(schema)
+    assert a.n_states < 5000  # ~100k states without chunking
+    assert accepts(a, '"' + "x" * 1000 + '"') and accepts(a, '"' + "é" * 5000 + '"')
+    assert not accepts(a, '"' + "x" * 999 + '"') and not accepts(a, '"' + "x" * 5001 + '"')
+
+
+@pytest.mark.parametrize("pattern", [r"^[a-z]+$", r"^\d{3}-\d{4}$", r"ab", r"^(foo|bar)$", r"x$", r"^\S+@\S+$",
+                                     r"(?i)^hello", r"^[^\"]*$", r"\n"])
+def test_patterns_exact_on_decoded_text(pattern):
+    schema = {"type": "string", "pattern": pattern}
+    a = automaton(schema)
+    rng = random.Random(0)
+    alphabet = ['a', 'b', 'x', 'z', 'f', 'o', 'r', '1', '2', '-', '@', ' ', '"', '\n', 'H', 'é', '\\u0061', '\\n', '\\"']
+    for _ in range(600):
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        text = '"' + body + '"'
+        try:
+            decoded = json.loads(text)
+        except json.JSONDecodeError:
+            assert not accepts(a, text), text
+            continue
+        strict = pattern.replace("$", r"\Z")  # "$" = end of string (ECMA reading; sound for re)
+        assert accepts(a, text) == (re.search(strict, decoded) is not None), (pattern, text)
+
+
+def test_pattern_and_length_intersect():
+    schema = {"type": "string", "pattern": "^[a-c]+$", "maxLength": 3, "minLength": 2}
+    a = automaton(schema)
+    for s, ok in [("ab", True), ("abc", True), ("a", False), ("abca", False), ("ad", False)]:
+        assert accepts(a, json.dumps(s)) == ok, s
+    assert_sound(schema, n=20)
+
+
+def test_negated_pattern_and_excluded_strings():
+    schema = {"type": "string", "not": {"pattern": "^a"}, "maxLength": 3}
+    a = automaton(schema)
+    assert accepts(a, '"ba"') and not accepts(a, '"ab"') and not accepts(a, '"\\u0061b"')
+    schema = {"type": "string", "not": {"enum": ["x", "yy"]}}
+    a = automaton(schema)
+    assert accepts(a, '"xy"') and accepts(a, '""') and not accepts(a, '"x"') and not accepts(a, '"\\u0078"')
+
+
+def test_unsupported_pattern_names_keyword_and_pointer():
+    with pytest.raises(UnsupportedSchemaError) as ei:
+        automaton({"properties": {"a": {"type": "string", "pattern": "(?=x)y"}}})
+    assert ei.value.keyword == "pattern"
+    assert ei.value.pointer == "/properties/a/pattern"
+
+
+FORMAT_EXAMPLES = {
+    "date": (["2024-02-29", "2000-02-29", "1999-12-31"], ["2023-02-29", "1900-02-29", "2021-13-01", "0000-01-01", "2021-1-01"]),
+    "date-time": (["2021-06-01T12:30:00Z", "2021-06-01t12:30:00.123+05:30"], ["2021-06-01 12:30:00Z", "2021-06-01T24:00:00Z"]),
+    "time": (["23:59:59Z", "00:00:00.5-01:00"], ["24:00:00Z", "12:00:00"]),
+    "email": (["a.b@example.com", "x@y"], ["no-at-sign"]),
+    "ipv4": (["127.0.0.1", "255.255.255.255"], ["256.1.1.1", "01.2.3.4", "1.2.3"]),
+    "ipv6": (["::1", "2001:db8::8a2e:370:7334", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8"], ["1:2:3:4:5:6:7:8:9", "12345::", ":::"]),
+    "uuid": (["123e4567-e89b-12d3-a456-426614174000"], ["123e4567e89b12d3a456426614174000"]),
+    "uri": (["https://example.com/a?b=c#d", "urn:isbn:0451450523"], ["//no-scheme", "http://exa mple.com"]),
+    "json-pointer": (["", "/a/b~0c~1d"], ["a", "/a~2"]),
+    "hostname": (["example.com", "a-b.c"], ["-ab.com", "a..b"]),
+    "duration": (["P1Y2M3DT4H5M6S", "PT5M", "P2W"], ["P", "PT", "P1D2Y"]),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMAT_EXAMPLES))
+def test_formats(fmt):
+    schema = {"type": "string", "format": fmt}
+    a = automaton(schema)
+    good, bad = FORMAT_EXAMPLES[fmt]
+    for s in good:
+        assert accepts(a, json.dumps(s)), (fmt, s)
+    for s in bad:
+        assert not accepts(a, json.dumps(s)), (fmt, s)
+    # random members pass jsonschema's FormatChecker (where it checks this format)
+    assert_sound(schema, n=25, seed=1)
+
+
+def test_unknown_format_is_annotation():
+    a = automaton({"type": "string", "format": "int32"})
+    assert accepts(a, '"anything"')
+
+
+def test_format_with_length_combination():
+    schema = {"type": "string", "format": "date", "maxLength": 10}
+    a = automaton(schema)
+    assert accepts(a, '"2020-01-01"')
+    schema = {"type": "string", "format": "email", "maxLength": 12}
+    a = automaton(schema)
+    assert accepts(a, '"ab@cd.ef"') and not accepts(a, '"abcdef@ghijkl.mn"')
+    assert_sound(schema, n=20)
