@@ -65,9 +65,21 @@ class CompiledGrammar:
         self._depth_lock = threading.Lock()
 
     @functools.cached_property
+    def rule_has_calls(self) -> np.ndarray:
+        """bool[R]: the rule has at least one call edge (else it is a plain byte DFA)."""
+        a = self.automaton
+        counts = np.diff(a.call_ptr)
+        return np.bincount(a.state_rule, weights=counts, minlength=a.n_rules) > 0
+
+    @functools.cached_property
     def follow(self) -> np.ndarray:
         """bool[R, 256]: bytes that can follow a complete derivation of each rule (FOLLOW₁)."""
         return follow_bytes(self.g)
+
+    @functools.cached_property
+    def follow_key(self) -> list[bytes]:
+        """Per rule, its FOLLOW₁ row packed to 32 bytes (part of the shared mask-cache key)."""
+        return [np.packbits(row).tobytes() for row in self.follow]
 
     @property
     def fingerprint(self) -> str:

@@ -291,6 +291,36 @@ def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set, follow_row)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def dfa_walk(trans, accept, start, tr, out, entries, depth_set, follow_row):
+    """:func:`walk_trie` for a rule without call edges: its item set is always the single item
+    ``(state, root)``, so the walk steps the DFA directly (≈3× faster per trie node).
+
+    Records split nodes exactly like :func:`walk_trie` (accepting state, a child byte in
+    ``follow_row``). Returns their count, or -1 when ``entries`` is full.
+    """
+    byte, depth, subtree_end, tok_ptr, token_ids = tr
+    depth_set[0] = start
+    n_nodes = byte.shape[0]
+    n_entries = 0
+    n = 1
+    while n < n_nodes:
+        d = depth[n]
+        st = trans[depth_set[d - 1], byte[n]]
+        if st < 0:
+            n = subtree_end[n]
+            continue
+        _set_token_bits(out, tok_ptr, token_ids, n)
+        if accept[st] and subtree_end[n] > n + 1 and _child_follows(tr, n, follow_row):
+            if n_entries >= entries.shape[0]:
+                return -1
+            entries[n_entries] = n
+            n_entries += 1
+        depth_set[d] = st
+        n += 1
+    return n_entries
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def kernel_states(g, c, out):
     """Write the distinct states of the last set's kernel items (origin < set index) into ``out``.
 

@@ -4,7 +4,7 @@ For a rule ``N`` at automaton state ``s``, the **row** of ``s`` is the set of to
 are prefixes of some string ``N`` can still derive from ``s`` — computed by walking the whole
 token trie from an isolated chart whose only kernel item is ``(s, virtual origin)``. It depends
 on ``s`` alone, not on what called ``N``, so it is cached per (vocabulary, rule fingerprint,
-local state) and reused across matchers and across grammars that share the rule (e.g. the
+local state, FOLLOW₁ of the rule — which filters the suffix trie below) and reused across matchers and across grammars that share the rule (e.g. the
 JSON string rule of every schema).
 
 The same walk records the **split nodes** of ``s``: trie nodes where ``N`` can complete
@@ -33,8 +33,8 @@ from .chart import Chart
 class _RowCache:
     """LRU of rows shared across grammars, bounded in bytes.
 
-    Key: (vocabulary fingerprint, rule fingerprint, local state); value: (row uint32[W], suffix
-    trie or None). The budget is ``$STRUCTGEN_ROW_CACHE_MB`` (default 512 MiB).
+    Key: (vocabulary fingerprint, rule fingerprint, local state, FOLLOW1 bytes of the rule); value:
+    (row uint32[W], suffix trie or None). The budget is ``$STRUCTGEN_ROW_CACHE_MB`` (default 512 MiB).
     """
 
     def __init__(self, budget_bytes: int) -> None:
@@ -134,7 +134,12 @@ class MaskStore:
             return self.a_table[r], self._suffixes[r]
         comp = self._compiled
         aut = comp.automaton
-        key = (comp.vocab.fingerprint, aut.rule_fingerprint[int(aut.state_rule[s])], int(aut.state_local[s]))
+        rule = int(aut.state_rule[s])
+        # The suffix trie is filtered by FOLLOW1(rule), which depends on the whole grammar, not
+        # only on the rule: it is part of the key (rows of the same rule in grammars where it is
+        # followed by different bytes must not be shared).
+        key = (comp.vocab.fingerprint, aut.rule_fingerprint[rule], int(aut.state_local[s]),
+               comp.follow_key[rule])
         hit = _SHARED_ROWS.get(key)
         if hit is None:
             if s in self._in_progress:
@@ -207,11 +212,20 @@ class MaskStore:
     def walk_row(self, s: int) -> tuple[np.ndarray, np.ndarray]:
         """Row and split nodes of state ``s`` by one full pruned walk of the vocabulary trie."""
         comp = self._compiled
+        rule = int(comp.automaton.state_rule[s])
+        out = np.zeros(self.words, np.uint32)
+        self.rows_computed += 1
+        if not comp.rule_has_calls[rule]:
+            trans, accept = comp.g[0], comp.g[1]
+            while True:
+                n = K.dfa_walk(trans, accept, s, comp.trie_arrays, out, self._entries, comp.depth_set,
+                               comp.follow[rule])
+                if n >= 0:
+                    return out, self._entries[:n].copy()
+                self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
         chart = self._scratch
         chart.run(K.init_chart, comp.g, s)
-        out = np.zeros(self.words, np.uint32)
-        nodes = self._walk(chart, comp.trie_arrays, out, int(comp.automaton.state_rule[s]))
-        self.rows_computed += 1
+        nodes = self._walk(chart, comp.trie_arrays, out, rule)
         return out, nodes
 
     def _main_pairs(self, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
