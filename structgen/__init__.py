@@ -18,7 +18,7 @@ _EXPORTS = {
     "compile_regex": "structgen.runtime.compiled",
     "compile_grammar": "structgen.runtime.compiled",
     "CompiledGrammar": "structgen.runtime.compiled",
-    "compile_lark": "structgen.grammar.lark_frontend",
+    "compile_lark": "structgen.cfg.lark_frontend",
     "compile_json_schema": "structgen.json_schema",
     # runtime
     "Matcher": "structgen.runtime.matcher",

@@ -258,8 +258,8 @@ def test_decorator_errors():
         not_a_prompt.render()
 
 
-def test_structgen_grammar_is_the_decorator_even_after_importing_the_grammar_package(lm):
-    import structgen.grammar.ir  # noqa: F401 - binds the subpackage as the attribute structgen.grammar
+def test_structgen_grammar_is_the_decorator_after_importing_the_cfg_package(lm):
+    import structgen.cfg.ir  # noqa: F401 - the grammar IR lives in structgen.cfg, not structgen.grammar
 
     @structgen.grammar
     def pick() -> Literal["a", "b"]:

@@ -89,7 +89,7 @@ class StructgenEngine(Engine):
 
     def compile_lark(self, text: str) -> CompiledHandle:
         try:
-            from structgen.grammar.lark_frontend import compile_lark
+            from structgen.cfg.lark_frontend import compile_lark
         except ImportError as e:
             raise compile_error_from(e) from e
         return self._compile(compile_lark, text, self.vocab)

@@ -85,7 +85,7 @@ def lark_constraint(text_or_name: str) -> Constraint:
         raise TypeError(f"grammar must be Lark text or a grammar name, got {type(text_or_name).__name__}")
 
     def compiler(vocab):
-        from structgen.grammar.lark_frontend import compile_lark
+        from structgen.cfg.lark_frontend import compile_lark
 
         return compile_lark(text_or_name, vocab)
 
@@ -113,7 +113,7 @@ def choices_constraint(choices: Sequence[Any]) -> Constraint:
         raise ValueError("the only choice is the empty string")
 
     def compiler(vocab):
-        from structgen.grammar.ir import Grammar, Literal, alt
+        from structgen.cfg.ir import Grammar, Literal, alt
         from structgen.runtime.compiled import compile_grammar
 
         return compile_grammar(Grammar.single(alt(*(Literal(t) for t in texts)), name="choices"), vocab)

@@ -1,6 +1,6 @@
 """JSON Schema and pydantic models → grammar IR / compiled grammars.
 
-- :func:`schema_to_ir` — a schema (dict, JSON text, bool, or pydantic model / type) → :class:`~structgen.grammar.ir.Grammar`.
+- :func:`schema_to_ir` — a schema (dict, JSON text, bool, or pydantic model / type) → :class:`~structgen.cfg.ir.Grammar`.
 - :func:`compile_json_schema` — the same, compiled for a vocabulary (cached).
 
 Whitespace between JSON tokens: ``"flexible"`` (any of space/tab/newline/CR; bounded per gap by

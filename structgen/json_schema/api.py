@@ -5,7 +5,7 @@ import json
 from typing import Any, Optional
 
 from ..errors import InvalidSchemaError
-from ..grammar.ir import Grammar
+from ..cfg.ir import Grammar
 from . import cache
 from .compiler import SchemaCompiler
 from .pydantic_support import looks_like_type, pydantic_schema

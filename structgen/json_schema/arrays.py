@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..grammar import ir
+from ..cfg import ir
 from .irtools import alt as ir_alt
 from . import charsets as cs
 from . import fsa

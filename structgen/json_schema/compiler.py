@@ -1,4 +1,4 @@
-"""JSON Schema → grammar IR (:class:`~structgen.grammar.ir.Grammar`).
+"""JSON Schema → grammar IR (:class:`~structgen.cfg.ir.Grammar`).
 
 Pipeline: a subschema (with its ``$ref`` scope) is normalized into clauses
 (:mod:`~structgen.json_schema.dnf`); each clause is emitted per JSON type (strings, numbers,
@@ -7,7 +7,7 @@ recursive schemas and repeated ``$ref`` targets are compiled once. Finally rules
 content-derived names (:func:`~structgen.json_schema.irtools.canonicalize`) so identical
 subschemas share rules and recompiling gives identical grammars.
 
-Shared lexeme rules (fixed names, referenced with :class:`~structgen.grammar.ir.Ref` so the
+Shared lexeme rules (fixed names, referenced with :class:`~structgen.cfg.ir.Ref` so the
 runtime can share their mask rows across schemas): ``json_string``, ``json_number``,
 ``json_integer``, ``json_value`` (any JSON, recursive), ``json_object``, ``json_array``.
 
@@ -22,7 +22,7 @@ import warnings
 from typing import Any, Optional
 
 from ..errors import UnsupportedSchemaError
-from ..grammar import ir
+from ..cfg import ir
 from .irtools import alt as ir_alt
 from . import fsa
 from . import irtools
@@ -294,7 +294,7 @@ class SchemaCompiler:
         pointer = (spec.patterns or spec.formats or (("", clause.enum_pointer),))[0][1]
         checked = frozenset(self.ctx.format_checker.checkers)
         try:
-            lang = string_lang(spec, excluded, checked, self.warn, pointer)
+            lang = string_lang(spec, excluded, checked, self.warn, pointer, self.lenient)
         except UnsupportedSchemaError as e:
             if not self.lenient:
                 raise

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Optional
 from ..errors import InvalidSchemaError, UnsupportedSchemaError
 from .numbers import Bound
 from .refs import Node, SchemaContext
-from .spec import (ALL_TYPES, TOP, ArrPiece, ArraySpec, Clause, Conj, NumberSpec, ObjectSpec, ObjPiece,
+from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, NumberSpec, ObjectSpec, ObjPiece,
                    StringSpec, type_kinds)
 from .values import dedup_values
 
@@ -327,35 +327,49 @@ class DnfBuilder:
         return (((sub, False),), lo, hi, node.pointer + "/contains")
 
     def _one_of(self, node: Node, guard: tuple) -> list[Clause]:
-        """``oneOf``: a plain union when the branches are provably pairwise disjoint; otherwise
-        exactly-one is built as ``∨_i (B_i ∧ ∧_{j overlapping i} ¬B_j)`` when the negations are
-        expressible."""
+        """``oneOf``, type by type: where only one branch admits values of a type, or the branches
+        are provably disjoint on it, a plain union; where two branches admit *every* value of the
+        type, nothing of that type; otherwise exactly-one is built as
+        ``∨_i (B_i ∧ ∧_{j overlapping i} ¬B_j)`` when the negations are expressible."""
         subs = [self.child(node, sub, "oneOf", i) for i, sub in enumerate(node.schema["oneOf"])]
         alts = [self.dnf(n, False, guard) for n in subs]
         live = [(n, a) for n, a in zip(subs, alts) if a]
-        k = len(live)
-        overlap = [[False] * k for _ in range(k)]
-        for i in range(k):
-            for j in range(i + 1, k):
-                if not self.branches_disjoint(live[i][0], live[i][1], live[j][0], live[j][1]):
-                    overlap[i][j] = overlap[j][i] = True
-        if not any(any(r) for r in overlap):
-            return _or(*[a for _, a in live])
-        try:
-            self._force_strict += 1
-            out: list[Clause] = []
+        out: list[Clause] = []
+        for t in TYPES:
+            parts = [(n, [c.with_types({t}) for c in a if t in c.types]) for n, a in live]
+            parts = [(n, cl) for n, cl in parts if cl]
+            if not parts:
+                continue
+            if len(parts) == 1:
+                out = _or(out, parts[0][1])
+                continue
+            if sum(1 for _, cl in parts if any(_trivial_on(c, t) for c in cl)) >= 2:
+                continue  # every value of this type satisfies two branches
+            k = len(parts)
+            overlap = [[False] * k for _ in range(k)]
             for i in range(k):
-                acc = live[i][1]
-                for j in range(k):
-                    if overlap[i][j] and acc:
-                        acc = _and(acc, self.dnf(live[j][0], True, guard))
-                out = _or(out, acc)
-        except UnsupportedSchemaError as e:
+                for j in range(i + 1, k):
+                    if not self.branches_disjoint(parts[i][0], parts[i][1], parts[j][0], parts[j][1]):
+                        overlap[i][j] = overlap[j][i] = True
+            if not any(any(r) for r in overlap):
+                out = _or(out, *[cl for _, cl in parts])
+                continue
+            try:
+                self._force_strict += 1
+                for i in range(k):
+                    acc = parts[i][1]
+                    for j in range(k):
+                        if overlap[i][j] and acc:
+                            neg = [c.with_types(c.types & {t}) for c in self.dnf(parts[j][0], True, guard) if t in c.types]
+                            acc = _and(acc, neg)
+                    out = _or(out, acc)
+            except UnsupportedSchemaError as e:
+                self._force_strict -= 1
+                self._unsup(f"oneOf branches overlap on {t!r} values and 'exactly one' needs a negation that "
+                            f"is not expressible ({e})", "oneOf", node.pointer)
+                out = _or(out, *[cl for _, cl in parts])
+                continue
             self._force_strict -= 1
-            self._unsup(f"oneOf branches overlap and 'exactly one' needs a negation that is not "
-                        f"expressible ({e})", "oneOf", node.pointer)
-            return _or(*[a for _, a in live])
-        self._force_strict -= 1
         return out
 
     def _not_one_of(self, node: Node, guard: tuple) -> list[Clause]:
@@ -634,15 +648,28 @@ class DnfBuilder:
                 if pa is not None and pb is not None and self._conj_disjoint(pa, pb, depth):
                     return True
             for name in oa.required:
-                pb = _prop_conj(ob, name)
-                if pb is not None and any(n.schema is False and not neg for n, neg in pb):
+                if _forbids(ob, name):
                     return True
             for name in ob.required:
-                pa = _prop_conj(oa, name)
-                if pa is not None and any(n.schema is False and not neg for n, neg in pa):
+                if _forbids(oa, name):
                     return True
             return False
         return False
+
+
+def _trivial_on(c: Clause, t: str) -> bool:
+    """``c`` admits every value of kind ``t``."""
+    if t not in c.types or c.enum is not None or c.excluded:
+        return False
+    if t == "string":
+        return c.string.trivial
+    if t in ("int", "frac"):
+        return c.number.trivial
+    if t == "object":
+        return c.obj.trivial
+    if t == "array":
+        return c.arr.trivial
+    return True
 
 
 def _no_eval(c: Clause) -> Clause:
@@ -680,6 +707,33 @@ def _prop_conj(o: ObjectSpec, name: str) -> Optional[Conj]:
                 acc += c
                 found = True
     return acc if found else None
+
+
+def _forbids(o: ObjectSpec, name: str) -> bool:
+    """Some piece makes property ``name`` impossible (``false`` schema, or not listed / matched by
+    a pattern while ``additionalProperties`` is ``false``)."""
+    import re
+
+    for p in o.pieces:
+        conj: tuple = ()
+        listed = False
+        for n, c in p.props:
+            if n == name:
+                conj += c
+                listed = True
+        matched = False
+        for pat, c, _ in p.patterns:
+            try:
+                if re.search(pat, name):
+                    conj += c
+                    matched = True
+            except re.error:
+                return False
+        if not listed and not matched and p.additional is not None:
+            conj += p.additional
+        if any(n.schema is False and not neg for n, neg in conj):
+            return True
+    return False
 
 
 def _ranges_disjoint(a: NumberSpec, b: NumberSpec) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 
-from ..grammar import ir
+from ..cfg import ir
 from .irtools import alt as ir_alt
 from . import charsets as cs
 from . import lang as L

@@ -5,7 +5,7 @@ import hashlib
 import math
 from typing import Callable
 
-from ..grammar import ir
+from ..cfg import ir
 
 #: repetitions with more than this many copies are split into chunk rules
 CHUNK_THRESHOLD = 48
@@ -15,7 +15,7 @@ _LEAVES = (ir.Literal, ir.Regex, ir.Ref, ir.Bytes)
 
 
 def alt(*items: ir.Expr) -> ir.Expr:
-    """Like :func:`structgen.grammar.ir.alt` (flattening, order kept) but deduplicating only by
+    """Like :func:`structgen.cfg.ir.alt` (flattening, order kept) but deduplicating only by
     identity and for leaf terminals, so building large trees does not rehash whole subtrees."""
     out: list[ir.Expr] = []
     seen_ids: set[int] = set()

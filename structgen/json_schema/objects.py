@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..grammar import ir
+from ..cfg import ir
 from .irtools import alt as ir_alt
 from .encoding import literal_ir
 from .spec import Conj, ObjectSpec

@@ -24,7 +24,7 @@ from .pyregex import ANY_CHAR, ANY_STRING, PatternInvalid, PatternUnsupported, p
 from .spec import StringSpec
 
 #: DFA states allowed when intersecting string constraints
-DFA_BUDGET = 20000
+DFA_BUDGET = 8000
 #: expression nodes allowed when turning an intersection back into an expression
 EXPR_BUDGET = 6000
 
@@ -107,10 +107,123 @@ def combine(positives: list[L.Lang], negatives: list[L.Lang]) -> L.Lang:
     return fsa.to_lang(d, EXPR_BUDGET)
 
 
+def _items(x: L.Lang) -> list[L.Lang]:
+    return list(x.items) if isinstance(x, L.Cat) else [x]
+
+
+def _expand_branches(x: L.Lang, limit: int = 64) -> Optional[list[list[L.Lang]]]:
+    """``x`` as a union of concatenations, distributing alternations and optional items."""
+    out: list[list[L.Lang]] = []
+    work = [list(_items(b)) for b in (x.items if isinstance(x, L.Or) else (x,))]
+    while work:
+        items = work.pop()
+        for i, it in enumerate(items):
+            choices = None
+            if isinstance(it, L.Or):
+                choices = [list(_items(a)) for a in it.items]
+            elif isinstance(it, L.Rep) and it.min == 0 and it.max == 1:
+                choices = [[], list(_items(it.item))]
+            if choices is not None:
+                for ch in choices:
+                    work.append(items[:i] + ch + items[i + 1:])
+                break
+        else:
+            out.append(items)
+        if len(out) + len(work) > limit:
+            return None
+    return out
+
+
+def push_length(x: L.Lang, lo: int, hi: Optional[int]) -> Optional[L.Lang]:
+    """Exact ``x ∩ (lo..hi characters)`` when every branch of ``x`` has at most one variable-length
+    part, a repetition of a fixed-width item (e.g. ``^[a-z][a-z0-9-]*$``): the bound moves into
+    that repetition's count. None when ``x`` does not have that shape."""
+    branches = _expand_branches(x)
+    if branches is None:
+        return None
+    out = []
+    for items in branches:
+        fixed = 0
+        var_i = -1
+        empty = False
+        for i, it in enumerate(items):
+            r = L.length_range(it)
+            if r is None:
+                empty = True
+                break
+            if r[0] == r[1]:
+                fixed += r[0]
+                continue
+            if var_i >= 0 or not isinstance(it, L.Rep):
+                return None
+            w = L.length_range(it.item)
+            if w is None or w[0] != w[1] or w[0] < 1:
+                return None
+            var_i = i
+        if empty:
+            continue
+        if var_i < 0:
+            if fixed >= lo and (hi is None or fixed <= hi):
+                out.append(L.cat(*items))
+            continue
+        v = items[var_i]
+        w = L.length_range(v.item)[0]
+        kmin = max(v.min, -(-(lo - fixed) // w))
+        kmax = v.max
+        if hi is not None:
+            room = (hi - fixed) // w
+            kmax = room if kmax is None else min(kmax, room)
+        if kmax is not None and kmax < kmin:
+            continue
+        out.append(L.cat(*items[:var_i], L.rep(v.item, kmin, kmax), *items[var_i + 1:]))
+    return L.alt(*out)
+
+
+def _cap(x: L.Lang, t: int) -> L.Lang:
+    if isinstance(x, L.Rep):
+        hi = max(x.min, t) if x.max is None else min(x.max, max(x.min, t))
+        return L.rep(_cap(x.item, t), x.min, hi)
+    if isinstance(x, L.Cat):
+        return L.cat(*(_cap(i, t) for i in x.items))
+    if isinstance(x, L.Or):
+        return L.alt(*(_cap(i, t) for i in x.items))
+    return x
+
+
+def cap_length(x: L.Lang, lo: int, hi: int) -> Optional[L.Lang]:
+    """A *subset* of ``x ∩ (lo..hi characters)``: every repetition is capped at a common count
+    ``t`` (the largest that keeps the maximum length <= hi). None if even ``t = 0`` is too long or
+    the minimum length falls below ``lo``."""
+    def max_len(t: int):
+        r = L.length_range(_cap(x, t))
+        return None if r is None else r[1]
+
+    m0 = max_len(0)
+    if m0 is None or m0 > hi:
+        return None
+    a, b = 0, hi
+    while a < b:
+        mid = (a + b + 1) // 2
+        if max_len(mid) <= hi:
+            a = mid
+        else:
+            b = mid - 1
+    y = _cap(x, a)
+    r = L.length_range(y)
+    if r is None or r[0] < lo:
+        return None
+    return y
+
+
 def string_lang(spec: StringSpec, excluded: list[str], checked_formats: frozenset[str],
-                warn: Callable[[str, str, str], None], pointer: str) -> Optional[L.Lang]:
+                warn: Callable[[str, str, str], None], pointer: str, lenient: bool = False) -> Optional[L.Lang]:
     """The decoded language of strings satisfying ``spec`` and not in ``excluded``;
-    None means "any string" (no constraint)."""
+    None means "any string" (no constraint).
+
+    Order of attempts: exact (length pushed into a single repetition, else automaton product);
+    for ``format`` + length bounds a *sound subset* with repetitions capped (warning; formats
+    are already sound subsets); formats ``jsonschema`` does not check may be dropped (warning);
+    ``pattern`` + length bounds that are too large raise, or in lenient mode are capped too."""
     positives: list[L.Lang] = []
     negatives: list[L.Lang] = []
     if spec.max_len is not None and spec.max_len < spec.min_len:
@@ -126,51 +239,60 @@ def string_lang(spec: StringSpec, excluded: list[str], checked_formats: frozense
             fmts.append((name, ptr, cands))
     if excluded:
         negatives.append(in_lang(excluded))
-    length = None
-    if spec.min_len > 0 or spec.max_len is not None:
-        length = length_lang(spec.min_len, spec.max_len)
-    if not positives and not fmts and not negatives and length is None:
+    lo, hi = spec.min_len, spec.max_len
+    has_length = lo > 0 or hi is not None
+    if not positives and not fmts and not negatives and not has_length:
         return None
+    if not positives and not fmts and not has_length and excluded and not spec.not_patterns:
+        return not_in_lang(excluded)
 
-    def attempt(choice: list[L.Lang]) -> L.Lang:
-        pos = list(positives) + choice
-        if length is not None:
-            # drop the length bound when every other constraint already implies it
-            implied = False
-            for x in pos:
-                r = L.length_range(x)
-                if r is not None and r[0] >= spec.min_len and r[1] is not None and (spec.max_len is None or r[1] <= spec.max_len):
-                    implied = True
-                    break
-            if not implied:
-                pos.append(length)
-        if len(negatives) == 1 and not pos and excluded and len(spec.not_patterns) == 0:
-            return not_in_lang(excluded)
+    def implied(pos: list[L.Lang]) -> bool:
+        for x in pos:
+            r = L.length_range(x)
+            if r is not None and r[0] >= lo and r[1] is not None and (hi is None or r[1] <= hi):
+                return True
+        return False
+
+    def exact(pos: list[L.Lang]) -> L.Lang:
+        if has_length and not implied(pos):
+            if len(pos) == 1 and not negatives:
+                pushed = push_length(pos[0], lo, hi)
+                if pushed is not None:
+                    return pushed
+            pos = pos + [length_lang(lo, hi)]
         return combine(pos, negatives)
 
-    # try format candidates in order; unchecked formats may be dropped as a last resort
-    options: list[list[L.Lang]] = []
     base_choice = [c[2][0] for c in fmts]
-    options.append(base_choice)
-    for i, (name, ptr, cands) in enumerate(fmts):
+    options: list[list[L.Lang]] = [base_choice]
+    for i, (_, _, cands) in enumerate(fmts):
         for alt in cands[1:]:
             ch = list(base_choice)
             ch[i] = alt
             options.append(ch)
-    droppable = [i for i, (name, _, _) in enumerate(fmts) if name not in checked_formats]
-    if droppable:
-        options.append([c for i, c in enumerate(base_choice) if i not in droppable])
     last_err: Exception | None = None
-    for k, choice in enumerate(options):
+    for choice in options:
         try:
-            res = attempt(choice)
+            return exact(positives + choice)
         except fsa.AutomatonTooLarge as e:
             last_err = e
-            continue
-        if droppable and k == len(options) - 1 and len(options) > 1:
+    # sound subsets for a single constraint + maximum length
+    single = positives + base_choice
+    if hi is not None and len(single) == 1 and not negatives and (fmts or lenient):
+        capped = cap_length(single[0], lo, hi)
+        if capped is not None:
+            what = f"format {fmts[0][0]!r}" if fmts else "pattern"
+            warn(f"{what} with length bounds accepted as a subset (repetitions capped) because the exact "
+                 "intersection is too large", "format" if fmts else "pattern", (fmts[0][1] if fmts else pointer))
+            return capped
+    droppable = [i for i, (name, _, _) in enumerate(fmts) if name not in checked_formats]
+    if droppable:
+        try:
+            res = exact(positives + [c for i, c in enumerate(base_choice) if i not in droppable])
             for i in droppable:
                 warn(f"format {fmts[i][0]!r} dropped: too complex in combination with other string constraints "
                      "(jsonschema does not check it, so any string stays valid)", "format", fmts[i][1])
-        return res
+            return res
+        except fsa.AutomatonTooLarge as e:
+            last_err = e
     raise UnsupportedSchemaError(f"string constraints too complex to combine exactly ({last_err})",
                                  "pattern" if spec.patterns else "format" if fmts else "maxLength", pointer)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 
 from jsonschema._utils import equal
 
-from ..grammar import ir
+from ..cfg import ir
 from .irtools import alt as ir_alt
 from .encoding import literal_ir
 

@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from ..grammar.automaton import GrammarAutomaton
-from ..grammar.ir import Grammar, Regex
+from ..cfg.automaton import GrammarAutomaton
+from ..cfg.ir import Grammar, Regex
 from .analysis import follow_bytes
 from .masks import MaskStore
 
@@ -126,9 +126,9 @@ def compile_grammar(grammar: Grammar, vocab, *, source: str = "") -> CompiledGra
     """Compile grammar IR for ``vocab`` (cached by IR and vocabulary fingerprint).
 
     Raises :class:`~structgen.errors.GrammarError` / :class:`~structgen.errors.RegexError` for
-    malformed grammars (see :func:`structgen.grammar.compiler.compile_grammar_automaton`).
+    malformed grammars (see :func:`structgen.cfg.compiler.compile_grammar_automaton`).
     """
-    from ..grammar.compiler import compile_grammar_automaton
+    from ..cfg.compiler import compile_grammar_automaton
 
     key = (grammar, vocab.fingerprint)
     with _COMPILE_LOCK:

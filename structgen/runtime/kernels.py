@@ -6,7 +6,7 @@ run with the GIL released (``nogil=True``) and are compiled once to the numba ca
 Data layout (see ``structgen/runtime/chart.py`` for the owning class):
 
 - Grammar ``g``: tuple ``(trans, accept, state_rule, call_ptr, call_rule, call_target,
-  rule_start, nullable)`` from :class:`~structgen.grammar.automaton.GrammarAutomaton`.
+  rule_start, nullable)`` from :class:`~structgen.cfg.automaton.GrammarAutomaton`.
 - Chart ``c``: tuple ``(items_s, items_o, set_ptr, meta, ht_key, ht_stamp)``.
   Set ``k`` holds items ``[set_ptr[k], set_ptr[k+1])``; ``meta = [n_sets, n_items, stamp, status]``
   and ``set_ptr[n_sets] == n_items`` always. Set 0 is the virtual empty set (the root item's

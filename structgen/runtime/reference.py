@@ -15,7 +15,7 @@ non-empty item set means the input so far is a viable prefix.
 """
 from __future__ import annotations
 
-from ..grammar.automaton import GrammarAutomaton
+from ..cfg.automaton import GrammarAutomaton
 
 Item = tuple[int, int]
 

@@ -6,7 +6,7 @@ import random
 
 import jsonschema
 
-from structgen.grammar.compiler import compile_grammar_automaton
+from structgen.cfg.compiler import compile_grammar_automaton
 from structgen.json_schema import schema_to_ir
 from structgen.runtime import reference
 

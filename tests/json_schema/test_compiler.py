@@ -6,7 +6,7 @@ import json
 import pytest
 
 from structgen.errors import InvalidSchemaError, UnsupportedSchemaError
-from structgen.grammar import ir
+from structgen.cfg import ir
 from structgen.json_schema import SchemaApproximationWarning, schema_to_ir
 
 from .helpers import accepts, assert_sound, automaton, validator
@@ -148,6 +148,15 @@ def test_discriminated_one_of():
     check(schema, good=['{"kind": "cat", "lives": 9}', '{"kind": "dog"}'], bad=['{"kind": "cow"}', '{"lives": 1}'])
 
 
+def test_one_of_untyped_object_branches():
+    # non-objects satisfy both branches (so no oneOf), objects are told apart by required keys
+    schema = {"oneOf": [{"properties": {"a": {}, "b": {}}, "required": ["a"], "additionalProperties": False},
+                        {"properties": {"b": {}, "c": {}}, "required": ["c"], "additionalProperties": False}]}
+    check(schema, good=['{"a": 1}', '{"b": 2, "c": 1}'],
+          bad=['1', '"x"', 'null', '[]', '{"a": 1, "c": 2}', '{}'])
+    assert_sound(schema, n=20)
+
+
 def test_if_then_else():
     schema = {"type": "object", "properties": {"kind": {"type": "string"}, "n": {}},
               "if": {"properties": {"kind": {"const": "num"}}},
@@ -220,8 +229,19 @@ def test_unknown_and_annotation_keywords():
     check({"type": "string", "title": "t", "description": "d", "examples": ["x"], "x-custom": 1,
            "nullable": True, "readOnly": True, "$comment": "c", "deprecated": True}, good=['"x"'], bad=['null'])
     with pytest.raises(UnsupportedSchemaError) as ei:
-        schema_to_ir({"type": "object", "unevaluatedProperties": False, "allOf": [{"properties": {"a": {}}}]})
-    assert ei.value.keyword == "unevaluatedProperties"
+        schema_to_ir({"$defs": {"x": {"$dynamicAnchor": "x"}}, "$dynamicRef": "#x"})
+    assert ei.value.keyword == "$dynamicRef"
+
+
+def test_unevaluated_properties_and_items():
+    check({"type": "object", "allOf": [{"properties": {"a": {}}}], "properties": {"b": {}},
+           "unevaluatedProperties": False},
+          good=['{"a": 1, "b": 2}', '{}'], bad=['{"c": 1}', '{"a": 1, "c": 2}'])
+    # annotations of a negated subschema do not count
+    check({"type": "object", "properties": {"a": {}}, "not": {"not": {"properties": {"b": {}}}},
+           "unevaluatedProperties": False}, good=['{"a": 1}'], bad=['{"b": 1}'])
+    check({"type": "array", "prefixItems": [{"type": "string"}], "unevaluatedItems": {"type": "integer"}},
+          good=['["a", 1, 2]'], bad=['["a", "b"]'])
 
 
 def test_invalid_and_empty_schemas():

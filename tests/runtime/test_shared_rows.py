@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from structgen.grammar.ir import Grammar, Literal, Ref, Regex, Repeat, Seq
+from structgen.cfg.ir import Grammar, Literal, Ref, Regex, Repeat, Seq
 from structgen.runtime.compiled import compile_grammar
 from structgen.runtime.matcher import Matcher
 from structgen.vocab import Vocabulary

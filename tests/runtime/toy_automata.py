@@ -5,7 +5,7 @@ import hashlib
 
 import numpy as np
 
-from structgen.grammar.automaton import GrammarAutomaton
+from structgen.cfg.automaton import GrammarAutomaton
 
 
 def build(n_states, byte_edges, calls, accept, state_rule, rule_start, nullable, names):

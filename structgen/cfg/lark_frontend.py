@@ -1,10 +1,10 @@
-"""Lark grammars → grammar IR (:mod:`structgen.grammar.ir`).
+"""Lark grammars → grammar IR (:mod:`structgen.cfg.ir`).
 
 Entry points
 ------------
-- :func:`lark_to_ir` — grammar text → :class:`~structgen.grammar.ir.Grammar`.
+- :func:`lark_to_ir` — grammar text → :class:`~structgen.cfg.ir.Grammar`.
 - :func:`compile_lark_automaton` — grammar text / library name / ``.lark`` path →
-  :class:`~structgen.grammar.automaton.GrammarAutomaton` (vocabulary-independent).
+  :class:`~structgen.cfg.automaton.GrammarAutomaton` (vocabulary-independent).
 - :func:`compile_lark` — the same → :class:`~structgen.runtime.compiled.CompiledGrammar` for a vocabulary.
 
 The grammar text is parsed by lark's own loader (``lark.load_grammar``), so the whole Lark grammar
@@ -15,7 +15,7 @@ language is available: ``%import`` (including lark's bundled ``common`` grammar,
 ``/.../imsx``. Lark's EBNF→BNF expansion gives the rules; each terminal becomes an IR terminal,
 inlined at every use (``Literal`` for plain strings, ``Regex(pattern, flags)`` otherwise).
 Direct left/right-linear recursion (which lark's expansion of ``x*`` / ``x+`` produces) is turned
-back into :class:`~structgen.grammar.ir.Repeat`, and lark's generated helper rules (``__…``) are
+back into :class:`~structgen.cfg.ir.Repeat`, and lark's generated helper rules (``__…``) are
 inlined when not recursive; both rewrites preserve the language exactly.
 
 Semantics (what language structgen enforces)
@@ -87,7 +87,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Union
 import numpy as np
 
 from structgen.errors import GrammarError, RegexError
-from structgen.grammar.ir import (
+from structgen.cfg.ir import (
     Alt,
     Expr,
     Grammar,
@@ -101,7 +101,7 @@ from structgen.grammar.ir import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from structgen.grammar.automaton import GrammarAutomaton
+    from structgen.cfg.automaton import GrammarAutomaton
     from structgen.runtime.compiled import CompiledGrammar
     from structgen.vocab import Vocabulary
 
@@ -142,7 +142,7 @@ class LarkSource:
 
 def lark_to_ir(text: str, *, start: str = "start", source_path: str | os.PathLike | None = None,
                name: str = "") -> Grammar:
-    """Convert Lark grammar ``text`` to a :class:`~structgen.grammar.ir.Grammar` rooted at ``start``.
+    """Convert Lark grammar ``text`` to a :class:`~structgen.cfg.ir.Grammar` rooted at ``start``.
 
     The IR's language is the scannerless language described in the module docstring. Rule names
     are lark's (BNF-expanded) rule names; when the grammar has ``%ignore``, the IR's start rule is
@@ -165,7 +165,7 @@ def compile_lark_automaton(text_or_name: Union[str, os.PathLike], *, start: str 
     :func:`resolve_lark_source` + :func:`lark_to_ir` + ``compile_grammar_automaton``; errors as in
     :func:`lark_to_ir` (plus ``CompileLimitError`` from the compiler).
     """
-    from structgen.grammar.compiler import compile_grammar_automaton
+    from structgen.cfg.compiler import compile_grammar_automaton
 
     return compile_grammar_automaton(_convert_source(resolve_lark_source(text_or_name), start))
 

@@ -7,7 +7,7 @@ rules (:class:`Ref`). The language of a rule is the usual context-free one: term
 grammar is exactly the CFG language with terminals substituted by their regular languages.
 
 The IR is vocabulary-independent and hashable (frozen dataclasses), so it can key caches.
-:func:`structgen.grammar.compiler.compile_grammar` turns it into a :class:`GrammarAutomaton`.
+:func:`structgen.cfg.compiler.compile_grammar` turns it into a :class:`GrammarAutomaton`.
 """
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from structgen.errors import CompileLimitError, GrammarError, RegexError
-from structgen.grammar.automaton import GrammarAutomaton
-from structgen.grammar.compiler import compile_grammar_automaton
-from structgen.grammar.ir import (NOTHING, Alt, Bytes, Grammar, Literal, Ref, Regex, Repeat, Seq, alt, opt,
+from structgen.cfg.automaton import GrammarAutomaton
+from structgen.cfg.compiler import compile_grammar_automaton
+from structgen.cfg.ir import (NOTHING, Alt, Bytes, Grammar, Literal, Ref, Regex, Repeat, Seq, alt, opt,
                                   plus, seq, star)
 
 reference = pytest.importorskip("structgen.runtime.reference")
@@ -443,8 +443,8 @@ def test_fingerprints_recursive_rules():
 
 
 def test_fingerprint_deterministic_across_processes():
-    code = ("import sys; sys.path.insert(0, %r); from tests.grammar.test_compiler import json_grammar;"
-            "from structgen.grammar.compiler import compile_grammar_automaton as c;"
+    code = ("import sys; sys.path.insert(0, %r); from tests.cfg.test_compiler import json_grammar;"
+            "from structgen.cfg.compiler import compile_grammar_automaton as c;"
             "print(c(json_grammar()).fingerprint)") % (str(__import__("pathlib").Path(__file__).parents[2]),)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**__import__("os").environ, "PYTHONHASHSEED": "123"})

@@ -21,9 +21,9 @@ import pytest
 
 from structgen import grammars
 from structgen.errors import GrammarError
-from structgen.grammar.lark_frontend import compile_lark, lark_to_ir
+from structgen.cfg.lark_frontend import compile_lark, lark_to_ir
 from tests.conftest import get_tokenizer, get_vocab
-from tests.grammar.test_lark_frontend import IRRecognizer, automaton_accepts_all, lark_accepts, pipeline_available
+from tests.cfg.test_lark_frontend import IRRecognizer, automaton_accepts_all, lark_accepts, pipeline_available
 
 LIBRARY = ("arithmetic", "csv", "json", "python", "sexp", "smiles", "sql")
 
@@ -245,7 +245,7 @@ def test_python_indentation_is_enforced():
 
 
 def test_library_grammars_convert_without_warnings():
-    from structgen.grammar.lark_frontend import _convert
+    from structgen.cfg.lark_frontend import _convert
 
     _convert.cache_clear()
     with warnings.catch_warnings():

@@ -1,4 +1,4 @@
-"""GrammarAutomaton: the vocabulary-independent compiled form of a :class:`~structgen.grammar.ir.Grammar`.
+"""GrammarAutomaton: the vocabulary-independent compiled form of a :class:`~structgen.cfg.ir.Grammar`.
 
 Each rule becomes a minimized deterministic automaton over the alphabet
 ``bytes (0..255) ∪ {call(rule r)}``. All rules' states share one global numbering, so a global

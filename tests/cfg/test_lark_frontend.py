@@ -1,4 +1,4 @@
-"""Lark → IR conversion (structgen.grammar.lark_frontend).
+"""Lark → IR conversion (structgen.cfg.lark_frontend).
 
 Every language check compares three recognizers on the same sentences:
 
@@ -24,8 +24,8 @@ import lark
 import pytest
 
 from structgen.errors import GrammarError, RegexError
-from structgen.grammar.ir import Alt, Bytes, Grammar, Literal, Ref, Regex, Repeat, Seq
-from structgen.grammar.lark_frontend import (
+from structgen.cfg.ir import Alt, Bytes, Grammar, Literal, Ref, Regex, Repeat, Seq
+from structgen.cfg.lark_frontend import (
     IGNORE_START_RULE,
     IgnoreCanEndEarlyWarning,
     compile_lark,
@@ -175,14 +175,14 @@ def lark_accepts(text: str, sentence: str, lexer: str = "dynamic_complete", star
 
 def pipeline_available() -> bool:
     return all(importlib.util.find_spec(m) is not None
-               for m in ("structgen.grammar.compiler", "structgen.runtime.reference"))
+               for m in ("structgen.cfg.compiler", "structgen.runtime.reference"))
 
 
 def automaton_accepts_all(grammar: Grammar, sentences) -> list[bool]:
     """``reference.accepts`` of the compiled automaton on each sentence (skip if not available)."""
     if not pipeline_available():
-        pytest.skip("structgen.grammar.compiler / structgen.runtime.reference not available yet")
-    from structgen.grammar.compiler import compile_grammar_automaton
+        pytest.skip("structgen.cfg.compiler / structgen.runtime.reference not available yet")
+    from structgen.cfg.compiler import compile_grammar_automaton
     from structgen.runtime.reference import accepts
 
     automaton = compile_grammar_automaton(grammar)

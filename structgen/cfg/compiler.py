@@ -1,7 +1,7 @@
-"""Grammar IR → :class:`~structgen.grammar.automaton.GrammarAutomaton`.
+"""Grammar IR → :class:`~structgen.cfg.automaton.GrammarAutomaton`.
 
 Per rule: Thompson NFA over bytes ∪ {call labels} (terminals inlined as byte sub-automata, every
-:class:`~structgen.grammar.ir.Ref` a call edge, never inlined) → subset construction → removal of
+:class:`~structgen.cfg.ir.Ref` a call edge, never inlined) → subset construction → removal of
 calls to unproductive rules → trim → minimization (call labels are ordinary symbols) → canonical
 numbering. Then nullable rules, structural fingerprints and the global arrays.
 
@@ -31,8 +31,8 @@ from structgen.automata.dfa import CanonicalDFA, LabeledDFA, canonical_form, det
 from structgen.automata.nfa import NFA
 from structgen.automata.regex import compile_regex_dfa, repeat_fragment
 from structgen.errors import CompileLimitError, GrammarError, RegexError
-from structgen.grammar.automaton import GrammarAutomaton
-from structgen.grammar.ir import Alt, Bytes, Expr, Grammar, Literal, Ref, Regex, Repeat, Seq
+from structgen.cfg.automaton import GrammarAutomaton
+from structgen.cfg.ir import Alt, Bytes, Expr, Grammar, Literal, Ref, Regex, Repeat, Seq
 
 # The NFA of a rule may be larger than its DFA; it is bounded by this multiple of max_states.
 _NFA_STATES_PER_DFA_STATE = 4
