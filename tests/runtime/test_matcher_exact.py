@@ -6,7 +6,9 @@ import random
 import numpy as np
 import pytest
 
-from structgen.errors import MatcherTerminatedError
+from structgen.errors import CompileLimitError, MatcherTerminatedError
+from structgen.runtime import kernels as K
+from structgen.runtime.chart import Chart
 from structgen.runtime import reference as R
 from structgen.runtime.compiled import CompiledGrammar
 from structgen.runtime.matcher import Matcher, fill_next_token_bitmask_batch
@@ -145,3 +147,12 @@ def test_torch_bitmask_and_wider_rows():
     bm = torch.full((2, comp.words + 3), -1, dtype=torch.int32)
     Matcher(comp).fill_next_token_bitmask(bm, 1)
     assert (bm[1, comp.words:] == 0).all() and (bm[0] == -1).all()
+
+
+def test_parser_step_limits_raise_a_specific_error():
+    comp = CompiledGrammar(T.parens(), _vocab(PAREN_TOKENS))
+    chart = Chart(cap_items=4, max_items=8)  # a tiny budget: a deep parse cannot fit
+    chart.run(K.init_chart, comp.g, comp.start_state)
+    data = np.frombuffer(b"((((((((", np.uint8)
+    with pytest.raises(CompileLimitError):
+        chart.run(K.scan_bytes, comp.g, data, 0, len(data))
