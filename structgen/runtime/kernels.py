@@ -127,6 +127,20 @@ def _finish_set(c):
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _seal_set(g, c, k):
+    """Finish set ``k`` after its kernel items were added: pop it if empty (0), else close it
+    (-1 on overflow, chart truncated before ``k``) and return its size."""
+    set_ptr, meta = c[2], c[3]
+    if meta[1] == set_ptr[k]:
+        meta[0] = k
+        return 0
+    if not _close(g, c, k):
+        truncate(c, k)
+        return -1
+    return _finish_set(c)
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def scan_byte(g, c, b):
     """Append the set after byte ``b``. Returns its size (0: dead, chart unchanged; -1: overflow)."""
     trans = g[0]
@@ -143,13 +157,7 @@ def scan_byte(g, c, b):
             if _add(t, items_o[j], c) < 0:
                 truncate(c, k)
                 return -1
-    if meta[1] == set_ptr[k]:
-        meta[0] = k
-        return 0
-    if not _close(g, c, k):
-        truncate(c, k)
-        return -1
-    return _finish_set(c)
+    return _seal_set(g, c, k)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -375,13 +383,7 @@ def _push_context(g, c, rule, origin):
                 if _add(call_target[e], items_o[jj], c) < 0:
                     truncate(c, k)
                     return -1
-    if meta[1] == set_ptr[k]:
-        meta[0] = k
-        return 0
-    if not _close(g, c, k):
-        truncate(c, k)
-        return -1
-    return _finish_set(c)
+    return _seal_set(g, c, k)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
