@@ -60,8 +60,33 @@ def whitespace_expr(whitespace: str, max_whitespace: Optional[int]) -> ir.Expr:
             return ir.EMPTY
         return ir.Regex(f"{_WS_CHARS}{{0,{int(max_whitespace)}}}")
     if isinstance(whitespace, str):
+        _check_whitespace_regex(whitespace)
         return ir.Regex(whitespace)
     raise ValueError(f"whitespace must be 'flexible', 'compact' or a regex string, got {whitespace!r}")
+
+
+def _check_whitespace_regex(pattern: str) -> None:
+    """A custom gap regex may only produce JSON whitespace (else outputs would not be JSON)."""
+    from . import charsets as cs
+    from .pyregex import PatternInvalid, PatternUnsupported, fullmatch_language
+
+    try:
+        x = fullmatch_language(pattern)
+    except (PatternInvalid, PatternUnsupported) as e:
+        raise ValueError(f"whitespace regex {pattern!r}: {e}") from None
+    allowed = cs.of_chars(" \t\n\r")
+
+    def ok(e: L.Lang) -> bool:
+        if isinstance(e, L.Chars):
+            return not cs.subtract(e.ranges, allowed)
+        if isinstance(e, (L.Cat, L.Or)):
+            return all(ok(i) for i in e.items)
+        if isinstance(e, L.Rep):
+            return ok(e.item)
+        return False
+
+    if not ok(x):
+        raise ValueError(f"whitespace regex {pattern!r} may match characters other than space, tab, LF, CR")
 
 
 class SchemaCompiler:

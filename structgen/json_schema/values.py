@@ -83,7 +83,8 @@ def float_regex(x: float) -> str | None:
     if "." in positional:
         alts.append(re.escape(positional) + "0*")
     else:
-        alts.append(re.escape(positional) + r"\.0+" if abs(x) < FRAC_INT_LIMIT else re.escape(positional) + r"(?:\.0+)?")
+        # a bare integer spelling would parse to an int (another type, possibly another value)
+        alts.append(re.escape(positional) + r"\.0+")
     if "e" in r:
         mant, exp = r.split("e")
         sign = "-" if exp.startswith("-") else "\\+?"

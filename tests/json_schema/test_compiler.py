@@ -120,6 +120,8 @@ def test_enum_const_spellings():
                 '[1, "x"]', '[ 1 ,"x" ]', '{"k": [1, 2], "j": null}', '{"j":null,"k":[1,2]}'],
           bad=['"ab"', '2', '2.0', 'false', '"1"', '[1]', '{"k": [1, 2]}'])
     check({"type": "integer", "enum": [1, 1.5, "x"]}, good=['1', '1.0'], bad=['1.5', '"x"'])
+    big = float(2 ** 60)
+    check({"enum": [big]}, good=[repr(big), "1152921504606846976", "1152921504606847000.0"], bad=["1152921504606847000"])
     check({"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer", "enum": [1]},
           good=['1'], bad=['1.0'])
 
@@ -216,6 +218,8 @@ def test_whitespace_modes():
     assert accepts(bounded, '{  "a":[1,  2]}') and not accepts(bounded, '{   "a":[1,2]}')
     custom = automaton(schema, whitespace=r"[ ]?")
     assert accepts(custom, '{ "a": [1, 2] }') and not accepts(custom, '{\n"a":[1,2]}')
+    with pytest.raises(ValueError):
+        schema_to_ir(schema, whitespace=r"[ x]*")
 
 
 def test_lenient_warns_and_ignores():
