@@ -289,3 +289,18 @@ def test_shared_rules_and_deterministic_names():
 
     for body in g1.rules.values():
         assert set(refs(body)) <= names
+
+
+def test_disk_cache_round_trip(tmp_path):
+    from structgen.json_schema import cache
+
+    cache.set_disk_cache_dir(tmp_path)
+    try:
+        schema = {"type": "object", "properties": {"q": {"type": "string", "pattern": "^x"}}}
+        g1 = schema_to_ir(schema)
+        files = list((tmp_path / "json_schema").glob("*.pkl"))
+        assert len(files) == 1
+        g2 = schema_to_ir(schema)
+        assert g2 == g1 and dict(g2.rules) == dict(g1.rules)
+    finally:
+        cache.set_disk_cache_dir(None)
