@@ -11,9 +11,9 @@ with ``jsonschema``'s ``pattern`` keyword) exactly.
 """
 from __future__ import annotations
 
-import functools
-import re
 from typing import Iterable
+
+from ..automata import charset as base
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -25,34 +25,11 @@ EMPTY_SET: Ranges = ()
 
 def normalize(ranges: Iterable[tuple[int, int]]) -> Ranges:
     """Sort, merge overlapping/adjacent ranges and clip to the universe."""
-    out: list[list[int]] = []
-    for lo, hi in sorted(ranges):
-        if lo > hi:
-            continue
-        if out and lo <= out[-1][1] + 1:
-            if hi > out[-1][1]:
-                out[-1][1] = hi
-        else:
-            out.append([lo, hi])
-    merged = tuple((a, b) for a, b in out)
-    if any(a <= SURROGATE_HI and b >= SURROGATE_LO for a, b in merged) or (merged and merged[-1][1] > MAX_CP):
-        return intersect(merged, UNIVERSE)
-    return merged
+    return base.intersection(base.normalize(ranges), UNIVERSE)
 
 
-def intersect(a: Ranges, b: Ranges) -> Ranges:
-    out = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        lo = max(a[i][0], b[j][0])
-        hi = min(a[i][1], b[j][1])
-        if lo <= hi:
-            out.append((lo, hi))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return tuple(out)
+intersect = base.intersection
+contains = base.contains
 
 
 def union(*sets: Ranges) -> Ranges:
@@ -61,15 +38,7 @@ def union(*sets: Ranges) -> Ranges:
 
 def complement(a: Ranges) -> Ranges:
     """Universe minus ``a``."""
-    out = []
-    nxt = 0
-    for lo, hi in a:
-        if lo > nxt:
-            out.append((nxt, lo - 1))
-        nxt = hi + 1
-    if nxt <= MAX_CP:
-        out.append((nxt, MAX_CP))
-    return intersect(tuple(out), UNIVERSE)
+    return base.intersection(base.complement(a), UNIVERSE)
 
 
 def subtract(a: Ranges, b: Ranges) -> Ranges:
@@ -82,15 +51,6 @@ def single(cp: int) -> Ranges:
 
 def of_chars(chars: Iterable[str]) -> Ranges:
     return normalize((ord(c), ord(c)) for c in chars)
-
-
-def contains(a: Ranges, cp: int) -> bool:
-    for lo, hi in a:
-        if lo <= cp <= hi:
-            return True
-        if lo > cp:
-            return False
-    return False
 
 
 def size(a: Ranges) -> int:
@@ -129,22 +89,7 @@ def class_regex(a: Ranges) -> str:
 
 # --------------------------------------------------------------------------- classes from `re`
 
-@functools.lru_cache(maxsize=1)
-def _universe_text() -> str:
-    return "".join(map(chr, range(SURROGATE_LO))) + "".join(map(chr, range(SURROGATE_HI + 1, MAX_CP + 1)))
-
-
-def _index_to_cp(i: int) -> int:
-    return i if i < SURROGATE_LO else i + (SURROGATE_HI - SURROGATE_LO + 1)
-
-
-@functools.lru_cache(maxsize=4096)
 def ranges_matching(pattern: str, flags: int = 0) -> Ranges:
     """Scalar values ``c`` with ``re.fullmatch(pattern, chr(c), flags)``; ``pattern`` must match
     exactly one character (a class, a literal, ``.``...)."""
-    text = _universe_text()
-    out = []
-    for m in re.finditer(f"(?:{pattern})+", text, flags):
-        lo, hi = _index_to_cp(m.start()), _index_to_cp(m.end() - 1)
-        out.append((lo, hi))
-    return normalize(out)
+    return base.intersection(base.ranges_matching(pattern, flags), UNIVERSE)

@@ -215,7 +215,7 @@ def keep_root_items(c):
     meta[2] += 1  # invalidate the dedup table of the rewritten set
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def can_stop(g, c):
     """The root item can complete in the last set (the input so far is a complete member)."""
     accept = g[1]
@@ -232,17 +232,6 @@ def _set_token_bits(out, tok_ptr, token_ids, node):
     for q in range(tok_ptr[node], tok_ptr[node + 1]):
         tid = token_ids[q]
         out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
-
-
-@njit(cache=True, nogil=True, _nrt=False, inline="always")
-def _root_completes(g, c):
-    accept = g[1]
-    items_s, items_o, set_ptr, meta, ht_key, ht_stamp = c
-    k = meta[0] - 1
-    for j in range(set_ptr[k], set_ptr[k + 1]):
-        if items_o[j] == 0 and accept[items_s[j]]:
-            return True
-    return False
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
@@ -285,7 +274,7 @@ def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set, follow_row)
             n = subtree_end[n]
             continue
         _set_token_bits(out, tok_ptr, token_ids, n)
-        if record and subtree_end[n] > n + 1 and _root_completes(g, c) and _child_follows(tr, n, follow_row):
+        if record and subtree_end[n] > n + 1 and can_stop(g, c) and _child_follows(tr, n, follow_row):
             if n_entries >= entries.shape[0]:
                 meta[3] = OVERFLOW_ENTRIES
                 truncate(c, base_set + 1)
@@ -400,7 +389,7 @@ def context_walk(g, c, rule, origin, tr, out, entries, depth_set, follow_row):
     if got <= 0:
         return got
     first = 0
-    if entries.shape[0] > 0 and tr[0].shape[0] > 1 and _root_completes(g, c) and _child_follows(tr, 0, follow_row):
+    if entries.shape[0] > 0 and tr[0].shape[0] > 1 and can_stop(g, c) and _child_follows(tr, 0, follow_row):
         if entries.shape[0] < 2:
             meta[3] = OVERFLOW_ENTRIES
             truncate(c, base)
