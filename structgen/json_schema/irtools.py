@@ -9,6 +9,12 @@ from ..cfg import ir
 
 #: repetitions with more than this many copies are split into chunk rules
 CHUNK_THRESHOLD = 48
+#: ... except repetitions of a pure terminal (string characters), kept inline up to this count:
+#: the enclosing rule then stays one byte DFA (no call edges), whose rows are cheap to compute
+#: (plain-token slices, see ``structgen/runtime/plain_slices.py``) and whose tokens never split
+#: at a chunk boundary (a chunk rule completes inside most tokens, which makes them all
+#: context-dependent). Cost: ≈20 DFA states per copy of a JSON string character.
+TERMINAL_CHUNK_THRESHOLD = 256
 
 
 _LEAVES = (ir.Literal, ir.Regex, ir.Ref, ir.Bytes)
@@ -43,6 +49,17 @@ def expr_size(e: ir.Expr) -> int:
     return 1
 
 
+def _is_terminal(e: ir.Expr) -> bool:
+    """The expression calls no rule (it compiles into its rule's own byte DFA)."""
+    if isinstance(e, ir.Ref):
+        return False
+    if isinstance(e, (ir.Seq, ir.Alt)):
+        return all(_is_terminal(i) for i in e.items)
+    if isinstance(e, ir.Repeat):
+        return _is_terminal(e.item)
+    return True
+
+
 def repeat(item: ir.Expr, lo: int, hi: int | None, add_rule: Callable[[str, ir.Expr], ir.Expr]) -> ir.Expr:
     """``item{lo,hi}``; counts above :data:`CHUNK_THRESHOLD` are built from a helper rule
     ``chunk = item{k}`` (k ≈ √hi) so automata stay O(√n) instead of O(n):
@@ -57,10 +74,20 @@ def repeat(item: ir.Expr, lo: int, hi: int | None, add_rule: Callable[[str, ir.E
     if item == ir.EMPTY or hi == 0:
         return ir.EMPTY
     biggest = hi if hi is not None else lo
-    if biggest <= CHUNK_THRESHOLD:
+    terminal = _is_terminal(item)
+    if biggest <= (TERMINAL_CHUNK_THRESHOLD if terminal else CHUNK_THRESHOLD):
         if lo == 1 and hi == 1:
             return item
         return ir.Repeat(item, lo, hi)
+    if terminal:
+        return _terminal_repeat(item, lo, hi, add_rule)
+    return _chunked_repeat(item, lo, hi, add_rule)
+
+
+def _chunked_repeat(item: ir.Expr, lo: int, hi: int | None,
+                    add_rule: Callable[[str, ir.Expr], ir.Expr]) -> ir.Expr:
+    """``item{lo,hi}`` from ``chunk = item{k}``, k ≈ √max(lo, hi) (see :func:`repeat`)."""
+    biggest = hi if hi is not None else lo
     k = max(8, int(math.isqrt(biggest)))
     chunk = add_rule("chunk", ir.Repeat(item, k, k))
     a, b = divmod(lo, k)
@@ -75,6 +102,29 @@ def repeat(item: ir.Expr, lo: int, hi: int | None, add_rule: Callable[[str, ir.E
         alts.append(ir.seq(ir.Repeat(chunk, 1, c - a - 1), ir.Repeat(item, 0, k - 1)))
     alts.append(ir.seq(ir.Repeat(chunk, c - a, c - a), ir.Repeat(item, 0, d)))
     return ir.seq(head, ir.alt(*alts))
+
+
+def _terminal_repeat(item: ir.Expr, lo: int, hi: int | None,
+                     add_rule: Callable[[str, ir.Expr], ir.Expr]) -> ir.Expr:
+    """``item{lo,hi}`` for a terminal ``item`` and a count above the inline threshold ``L``:
+
+    ``item{min(lo,L),L} | item{L} · tail`` with the rule ``tail = item{max(lo-L,1), hi-L}`` built
+    from √-sized chunk rules (:func:`_chunked_repeat`), so the automaton has O(L + √hi) states.
+
+    The first ``L`` copies stay in the caller's byte DFA, so the states of the first ``L - 128``
+    or so copies are out of reach of any token from a call edge and keep the cheap rows of a
+    plain DFA (see ``MaskStore.walk_row``); rule boundaries only come after ``L`` copies.
+    """
+    L = TERMINAL_CHUNK_THRESHOLD
+    t_lo, t_hi = max(lo - L, 1), None if hi is None else hi - L
+    if (t_hi if t_hi is not None else t_lo) <= CHUNK_THRESHOLD:
+        tail = add_rule("tail", ir.Repeat(item, t_lo, t_hi))
+    else:
+        tail = add_rule("tail", _chunked_repeat(item, t_lo, t_hi, add_rule))
+    long_form = ir.seq(ir.Repeat(item, L, L), tail)
+    if lo > L:
+        return long_form
+    return ir.alt(ir.Repeat(item, lo, L), long_form)
 
 
 def _ser(e: ir.Expr, names: dict[str, str], out: list[str]) -> None:

@@ -287,20 +287,14 @@ def walk_trie(g, c, tr, lo, hi, base_depth, out, entries, depth_set, follow_row)
     return n_entries
 
 
-@njit(cache=True, nogil=True, _nrt=False)
-def dfa_walk(trans, accept, start, tr, out, entries, depth_set, follow_row):
-    """:func:`walk_trie` for a rule without call edges: its item set is always the single item
-    ``(state, root)``, so the walk steps the DFA directly (≈3× faster per trie node).
-
-    Records split nodes exactly like :func:`walk_trie` (accepting state, a child byte in
-    ``follow_row``). Returns their count, or -1 when ``entries`` is full.
-    """
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _dfa_walk_range(trans, accept, tr, lo, hi, out, entries, n_entries, depth_set, follow_row):
+    """Walk trie nodes ``[lo, hi)`` stepping a DFA; ``depth_set[depth[lo] - 1]`` holds the state
+    before ``lo``. Records split nodes into ``entries`` from ``n_entries`` on; returns the new
+    count, or -1 when ``entries`` is full."""
     byte, depth, subtree_end, tok_ptr, token_ids = tr
-    depth_set[0] = start
-    n_nodes = byte.shape[0]
-    n_entries = 0
-    n = 1
-    while n < n_nodes:
+    n = lo
+    while n < hi:
         d = depth[n]
         st = trans[depth_set[d - 1], byte[n]]
         if st < 0:
@@ -314,6 +308,65 @@ def dfa_walk(trans, accept, start, tr, out, entries, depth_set, follow_row):
             n_entries += 1
         depth_set[d] = st
         n += 1
+    return n_entries
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def dfa_walk(trans, accept, start, tr, out, entries, depth_set, follow_row):
+    """:func:`walk_trie` for a rule without call edges: its item set is always the single item
+    ``(state, root)``, so the walk steps the DFA directly (≈3× faster per trie node).
+
+    Records split nodes exactly like :func:`walk_trie` (accepting state, a child byte in
+    ``follow_row``). Returns their count, or -1 when ``entries`` is full.
+    """
+    depth_set[0] = start
+    return _dfa_walk_range(trans, accept, tr, 1, tr[0].shape[0], out, entries, 0, depth_set, follow_row)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def sliced_dfa_walk(trans, accept, start, main, main_child, rest, rest_child, budget_after, first_masks,
+                    slice_masks, out, entries, depth_set, follow_row):
+    """:func:`dfa_walk` that takes plain tokens from slices below first bytes leading to counters.
+
+    For each first byte ``b`` alive from ``start``: when ``budget_after[b] = k >= 0`` (the state
+    after ``b`` is a plain counter, see ``plain_slices.py``; only plain ASCII bytes qualify) the
+    plain tokens starting with ``b`` of at most ``k + 1`` characters are
+    ``first_masks[b] & slice_masks[min(k + 1, max)]`` and only the non-plain tokens below ``b``
+    (``rest`` trie) are walked; otherwise the vocabulary subtree of ``b`` is walked. Split nodes
+    are recorded in the trie they were found in: node ids ``>= 0`` in ``main``, ``-1 - id`` in
+    ``rest``. Returns their count, or -1 when ``entries`` is full.
+    """
+    words = out.shape[0]
+    top = slice_masks.shape[0] - 1
+    n_entries = 0
+    depth_set[0] = start
+    for b in range(256):
+        t = trans[start, b]
+        if t < 0:
+            continue
+        k = budget_after[b]
+        if k >= 0:
+            kk = min(k + 1, top)
+            fm = first_masks[b]
+            sm = slice_masks[kk]
+            for w in range(words):
+                out[w] |= fm[w] & sm[w]
+            node = rest_child[b]
+            if node >= 0:
+                m = _dfa_walk_range(trans, accept, rest, node, rest[2][node], out, entries, n_entries,
+                                    depth_set, follow_row)
+                if m < 0:
+                    return -1
+                for q in range(n_entries, m):
+                    entries[q] = -1 - entries[q]
+                n_entries = m
+        else:
+            node = main_child[b]
+            if node >= 0:
+                n_entries = _dfa_walk_range(trans, accept, main, node, main[2][node], out, entries, n_entries,
+                                            depth_set, follow_row)
+                if n_entries < 0:
+                    return -1
     return n_entries
 
 
@@ -475,3 +528,156 @@ def next_byte_set(g, c, out):
                 out[b] = True
                 n += 1
     return n
+
+
+# --------------------------------------------------------------------------- plain-character steps
+# Outcome codes of plain_step: a state >= 0 (every plain character leads there), ALL_DEAD, MIXED.
+PLAIN_ALL_DEAD = -1
+PLAIN_MIXED = -2
+_PLAIN_NONE = -3
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _plain_merge(cur, r):
+    if cur == _PLAIN_NONE or cur == r:
+        return r
+    return PLAIN_MIXED
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _plain_final(accept, t):
+    """Outcome of a character that ends in state ``t``."""
+    if t < 0:
+        return PLAIN_ALL_DEAD
+    if accept[t]:
+        return PLAIN_MIXED
+    return t
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _plain_cont1(trans, accept, t, lo, hi):
+    """Outcome of the characters completed from mid-character state ``t`` by one byte in [lo, hi]."""
+    if t < 0:
+        return PLAIN_ALL_DEAD
+    if accept[t]:
+        return PLAIN_MIXED
+    cur = _PLAIN_NONE
+    for c in range(lo, hi + 1):
+        cur = _plain_merge(cur, _plain_final(accept, trans[t, c]))
+        if cur == PLAIN_MIXED:
+            break
+    return cur
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _plain_cont2(trans, accept, t, lo, hi):
+    """Like :func:`_plain_cont1` with two continuation bytes (the first in [lo, hi])."""
+    if t < 0:
+        return PLAIN_ALL_DEAD
+    if accept[t]:
+        return PLAIN_MIXED
+    cur = _PLAIN_NONE
+    last = -4
+    for c in range(lo, hi + 1):
+        t2 = trans[t, c]
+        if t2 == last:  # same mid state as the previous byte: same outcome
+            continue
+        last = t2
+        cur = _plain_merge(cur, _plain_cont1(trans, accept, t2, 0x80, 0xBF))
+        if cur == PLAIN_MIXED:
+            break
+    return cur
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _plain_cont3(trans, accept, t, lo, hi):
+    """Like :func:`_plain_cont1` with three continuation bytes (the first in [lo, hi])."""
+    if t < 0:
+        return PLAIN_ALL_DEAD
+    if accept[t]:
+        return PLAIN_MIXED
+    cur = _PLAIN_NONE
+    last = -4
+    for c in range(lo, hi + 1):
+        t2 = trans[t, c]
+        if t2 == last:
+            continue
+        last = t2
+        cur = _plain_merge(cur, _plain_cont2(trans, accept, t2, 0x80, 0xBF))
+        if cur == PLAIN_MIXED:
+            break
+    return cur
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def plain_step(trans, accept, x):
+    """Where one *plain character* leads from DFA state ``x`` (see ``plain_slices.py``).
+
+    Plain characters: every Unicode scalar value ≥ U+0020 except ``"`` and ``\\``, in UTF-8.
+    Returns the state every plain character leads to (when all lead to the same non-accepting
+    state without passing an accepting one), ``PLAIN_ALL_DEAD`` when every plain character dies,
+    and ``PLAIN_MIXED`` otherwise.
+    """
+    cur = _PLAIN_NONE
+    for b in range(0x20, 0x80):
+        if b == 0x22 or b == 0x5C:
+            continue
+        cur = _plain_merge(cur, _plain_final(accept, trans[x, b]))
+        if cur == PLAIN_MIXED:
+            return cur
+    for b in range(0xC2, 0xE0):
+        cur = _plain_merge(cur, _plain_cont1(trans, accept, trans[x, b], 0x80, 0xBF))
+        if cur == PLAIN_MIXED:
+            return cur
+    for b in range(0xE0, 0xF0):
+        lo, hi = 0x80, 0xBF
+        if b == 0xE0:
+            lo = 0xA0
+        elif b == 0xED:
+            hi = 0x9F
+        cur = _plain_merge(cur, _plain_cont2(trans, accept, trans[x, b], lo, hi))
+        if cur == PLAIN_MIXED:
+            return cur
+    for b in range(0xF0, 0xF5):
+        lo, hi = 0x80, 0xBF
+        if b == 0xF0:
+            lo = 0x90
+        elif b == 0xF4:
+            hi = 0x8F
+        cur = _plain_merge(cur, _plain_cont3(trans, accept, trans[x, b], lo, hi))
+        if cur == PLAIN_MIXED:
+            return cur
+    return cur
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def call_distance(trans, call_ptr, lo, hi, limit, dist):
+    """``dist[i]`` = the fewest bytes from state ``lo + i`` to a state with a call edge (0: the
+    state itself has one), capped at ``limit + 1``, for the states ``[lo, hi)`` of one rule.
+
+    Relaxation sweeps in reverse state order (rule automata are numbered breadth-first, so most
+    edges go forward and one or two sweeps settle); at most ``limit + 2`` sweeps.
+    """
+    cap = limit + 1
+    n = hi - lo
+    for i in range(n):
+        dist[i] = 0 if call_ptr[lo + i + 1] > call_ptr[lo + i] else cap
+    for _ in range(limit + 2):
+        changed = False
+        for i in range(n - 1, -1, -1):
+            best = dist[i]
+            if best == 0:
+                continue
+            s = lo + i
+            for b in range(256):
+                t = trans[s, b]
+                if t >= 0:
+                    d = dist[t - lo] + 1
+                    if d < best:
+                        best = d
+            if best < dist[i]:
+                dist[i] = best
+                changed = True
+        if not changed:
+            break
+    return 0

@@ -29,6 +29,7 @@ import numpy as np
 from . import kernels as K
 from ..vocab.trie import TokenTrie
 from .chart import Chart
+from .plain_slices import plain_slices
 
 class _RowCache:
     """LRU of rows shared across grammars, bounded in bytes.
@@ -82,6 +83,10 @@ def clear_shared_rows() -> None:
     _SHARED_ROWS.clear()
 
 
+#: rows reserved up front per grammar (more are added by doubling)
+_INITIAL_ROWS = 4096
+
+
 class _Cycle(Exception):
     """A row's composition needs a row that is still being computed (recursive rules)."""
 
@@ -101,13 +106,18 @@ class MaskStore:
         aut = compiled.automaton
         self.words = compiled.words
         self.a_row = np.full(aut.n_states, -1, np.int32)
-        self.a_table = np.zeros((8, self.words), np.uint32)
-        self.sfx_lo = np.zeros(8, np.int32)
-        self.sfx_hi = np.zeros(8, np.int32)
+        # Each state gets at most one row. np.zeros maps fresh zero pages lazily, so reserving a
+        # row per state (up to a cap) costs nothing until rows are written, and avoids the
+        # milliseconds-long copies of growing a table of 16 kB rows while a mask is requested.
+        cap = max(8, min(aut.n_states, _INITIAL_ROWS))
+        self.a_table = np.zeros((cap, self.words), np.uint32)
+        self.sfx_lo = np.zeros(cap, np.int32)
+        self.sfx_hi = np.zeros(cap, np.int32)
         self._sfx_nodes = 0
         self._sfx_toks = 0
-        self.sfx = (np.zeros(64, np.uint8), np.zeros(64, np.int32), np.zeros(64, np.int32),
-                    np.zeros(65, np.int32), np.zeros(64, np.int32))
+        c = 1 << 14
+        self.sfx = (np.zeros(c, np.uint8), np.zeros(c, np.int32), np.zeros(c, np.int32),
+                    np.zeros(c + 1, np.int32), np.zeros(c, np.int32))
         self.n_rows = 0
         self.rows_computed = 0  # rows computed by a trie walk (not taken from the shared cache)
         self._lock = threading.RLock()
@@ -116,6 +126,10 @@ class MaskStore:
         self.compose = True  # compose rows from callee rows (False: always one full walk)
         self._scratch = Chart()
         self._entries = np.zeros(1024, np.int32)
+        self.use_slices = True  # rows of plain-counter states from vocabulary slices (False: full walks)
+        self._plain_next = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_step
+        self._plain_budget = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_budget
+        self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
 
     def ensure(self, states: np.ndarray) -> None:
         """Make sure every state in ``states`` has a row."""
@@ -168,15 +182,15 @@ class MaskStore:
             except _Cycle:  # recursion back into a row being computed
                 parts = None
         if parts is None:  # no callees (nothing to compose) or a cycle: walk everything
-            row, nodes = self.walk_row(s)
-            return row, self._suffix_trie(self._main_pairs(nodes), rule)
+            row, nodes, trie = self.walk_row(s)
+            return row, self._suffix_trie(self._main_pairs(nodes, trie), rule)
         self.rows_computed += 1
         out = np.zeros(self.words, np.uint32)
         # 1. tokens whose first byte is scanned by the rule's own items (origin 0)
         chart.run(K.init_chart, comp.g, s)
         K.keep_root_items(chart.c)
         nodes = self._walk(chart, comp.trie_arrays, out, rule)
-        pairs = self._main_pairs(nodes)
+        pairs = self._main_pairs(nodes, comp.vocab.trie)
         # 2. tokens whose first byte starts a callee: its row, plus its split tokens in context
         for m, (row_m, sfx_m) in parts:
             out |= row_m
@@ -209,30 +223,133 @@ class MaskStore:
             else:
                 chart.grow(status)
 
-    def walk_row(self, s: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row and split nodes of state ``s`` by one full pruned walk of the vocabulary trie."""
+    def walk_row(self, s: int) -> tuple[np.ndarray, np.ndarray, TokenTrie]:
+        """Row and split nodes of state ``s`` by one pruned walk, and the trie the nodes belong to.
+
+        States from which no token can reach a call edge (:meth:`dfa_only`) step their DFA
+        directly (:func:`~structgen.runtime.kernels.dfa_walk`);
+        states with a plain budget (see ``plain_slices.py``) take the plain tokens from a
+        vocabulary slice and walk only the non-plain tokens.
+        """
         comp = self._compiled
         rule = int(comp.automaton.state_rule[s])
         out = np.zeros(self.words, np.uint32)
         self.rows_computed += 1
-        if not comp.rule_has_calls[rule]:
+        if self.dfa_only(s):
             trans, accept = comp.g[0], comp.g[1]
+            trie, arrays = comp.vocab.trie, comp.trie_arrays
+            budget = self.plain_budget(s) if self.use_slices else -1
+            sl = plain_slices(comp.vocab, self.words) if self.use_slices else None
+            if budget >= 0:
+                out[:] = sl.slice_masks[min(budget, sl.max_len)]
+                trie, arrays = sl.rest, sl.rest_arrays
+            elif sl is not None:
+                after = self._budgets_after(s, sl)
+                if (after >= 0).any():
+                    while True:
+                        n = K.sliced_dfa_walk(trans, accept, s, arrays, sl.main_child, sl.rest_arrays, sl.rest_child,
+                                              after, sl.first_masks, sl.slice_masks, out, self._entries,
+                                              comp.depth_set, comp.follow[rule])
+                        if n >= 0:
+                            return out, self._entries[:n].copy(), (trie, sl.rest)
+                        out[:] = 0
+                        self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
             while True:
-                n = K.dfa_walk(trans, accept, s, comp.trie_arrays, out, self._entries, comp.depth_set,
-                               comp.follow[rule])
+                n = K.dfa_walk(trans, accept, s, arrays, out, self._entries, comp.depth_set, comp.follow[rule])
                 if n >= 0:
-                    return out, self._entries[:n].copy()
+                    return out, self._entries[:n].copy(), trie
                 self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
         chart = self._scratch
         chart.run(K.init_chart, comp.g, s)
         nodes = self._walk(chart, comp.trie_arrays, out, rule)
-        return out, nodes
+        return out, nodes, comp.vocab.trie
 
-    def _main_pairs(self, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(token ids, split positions) below split nodes of the vocabulary trie."""
+    def dfa_only(self, s: int) -> bool:
+        """No token can reach a state with a call edge from ``s``: the rule's byte DFA alone
+        decides the row (true for every state of a rule without calls)."""
+        comp = self._compiled
+        rule = int(comp.automaton.state_rule[s])
+        if not comp.rule_has_calls[rule]:
+            return True
+        dist = self._call_dist.get(rule)
+        if dist is None:
+            states = np.flatnonzero(comp.automaton.state_rule == rule)
+            lo, hi = int(states[0]), int(states[-1]) + 1
+            dist = np.zeros(hi - lo, np.int32)
+            K.call_distance(comp.g[0], comp.g[3], lo, hi, int(comp.vocab.trie.max_depth), dist)
+            self._call_dist[rule] = dist = (lo, dist)
+        lo, d = dist
+        return bool(d[s - lo] > comp.vocab.trie.max_depth)
+
+    def _budgets_after(self, s: int, sl) -> np.ndarray:
+        """int32[256]: the plain budget of the state after each plain ASCII first byte from ``s``
+        (-1 where the byte dies, is not plain ASCII, or leads to an accepting or non-counter state)."""
+        comp = self._compiled
+        after = np.full(256, -1, np.int32)
+        targets = comp.g[0][s, sl.plain_ascii]
+        for t in np.unique(targets).tolist():
+            if t >= 0 and not comp.g[1][t]:
+                k = self.plain_budget(t)
+                if k >= 0:
+                    after[sl.plain_ascii[targets == t]] = k
+        return after
+
+    def plain_budget(self, s: int) -> int:
+        """The plain budget of DFA state ``s`` (a state of a rule without calls): ``k`` when every
+        plain string of at most ``k`` characters stays alive from ``s`` without passing an
+        accepting state and every longer one dies (``k`` capped at the vocabulary's longest plain
+        token); -1 when ``s`` is not such a counter (its row needs a full walk)."""
+        memo, nxt = self._plain_budget, self._plain_next
+        if memo[s] >= -2:
+            return int(memo[s]) if memo[s] >= 0 else -1
+        comp = self._compiled
+        trans, accept = comp.g[0], comp.g[1]
+        cap = plain_slices(comp.vocab, self.words).max_len
+        chain: list[int] = []
+        seen: set[int] = set()
+        x, base = s, None
+        while len(chain) <= cap:
+            if memo[x] >= -2:
+                base = int(memo[x])
+                break
+            if x in seen:  # a cycle of plain steps: unbounded
+                base = cap
+                break
+            if nxt[x] < K.PLAIN_MIXED:
+                has_call = comp.g[3][x + 1] > comp.g[3][x]
+                nxt[x] = K.PLAIN_MIXED if has_call else K.plain_step(trans, accept, x)
+            chain.append(x)
+            seen.add(x)
+            y = int(nxt[x])
+            if y == K.PLAIN_ALL_DEAD:
+                base = -1  # x itself gets 0 below
+                break
+            if y == K.PLAIN_MIXED:
+                base = K.PLAIN_MIXED
+                chain.pop()
+                memo[x] = K.PLAIN_MIXED
+                break
+            x = y
+        if base is None:  # more than ``cap`` steps: only the head is known to reach the cap
+            memo[s] = cap
+            return cap
+        for i in range(len(chain) - 1, -1, -1):
+            if base == K.PLAIN_MIXED:
+                memo[chain[i]] = K.PLAIN_MIXED
+            else:
+                base = min(cap, base + 1)
+                memo[chain[i]] = base
+        return int(memo[s]) if memo[s] >= 0 else -1
+
+    def _main_pairs(self, nodes: np.ndarray, trie) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(token ids, split positions) below split nodes of ``trie`` (the vocabulary trie or a
+        sub-trie of it; or a pair ``(trie, rest)`` of tries for nodes from
+        :func:`~structgen.runtime.kernels.sliced_dfa_walk`, where ``-1 - node`` is a node of ``rest``)."""
+        if isinstance(trie, tuple):
+            main, rest = trie
+            return self._main_pairs(nodes[nodes >= 0], main) + self._main_pairs(-1 - nodes[nodes < 0], rest)
         if nodes.shape[0] == 0:
             return []
-        trie = self._compiled.vocab.trie
         lo = trie.tok_ptr[nodes + 1].astype(np.int64)
         hi = trie.tok_ptr[trie.subtree_end[nodes]].astype(np.int64)
         counts = hi - lo
@@ -280,7 +397,8 @@ class MaskStore:
     def _append(self, s: int, row: np.ndarray, suffix) -> None:
         r = self.n_rows
         if r >= self.a_table.shape[0]:
-            table = np.zeros((self.a_table.shape[0] * 2, self.words), np.uint32)
+            table = np.zeros((min(self.a_table.shape[0] * 2, self._compiled.automaton.n_states), self.words),
+                             np.uint32)
             table[:r] = self.a_table[:r]
             self.a_table = table
             self.sfx_lo = np.resize(self.sfx_lo, table.shape[0])

@@ -1,0 +1,103 @@
+"""Rows from plain-token slices and DFA-only walks equal the generic Earley walk, state by state."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from structgen.json_schema import compile_json_schema
+from structgen.runtime import kernels as K
+from structgen.runtime.compiled import compile_regex
+from structgen.runtime.plain_slices import plain_lengths, plain_slices
+from tests.conftest import get_vocab
+
+SCHEMAS = [
+    {"type": "object", "properties": {"a": {"type": "string", "maxLength": 40},
+                                      "b": {"type": "string", "minLength": 2, "maxLength": 5},
+                                      "c": {"type": "string", "pattern": "^[a-z]+$"}}},
+    {"type": "string", "minLength": 3, "maxLength": 300},   # beyond the inline threshold: a tail rule
+    {"type": "string", "minLength": 290},
+    {"type": "object", "properties": {"name": {"type": "integer"}, "nab": {"type": "boolean"}},
+     "additionalProperties": {"type": "string", "maxLength": 3}},  # keys: "anything but the listed ones"
+]
+REGEXES = [r'"[^"\\]{0,30}"x', r'(é|[^"\\\x00-\x1f]){2,9}', r'[^"]*', r'a\\?[^"]{3}', r'[^"\\]{2}(b|[^"\\])*', r'(ab|[^a"\\][^"\\]{0,7})"']
+
+
+def _generic_row(ms, s):
+    """Row and (token, split position) pairs of ``s`` by the Earley walk over the whole trie."""
+    comp = ms._compiled
+    rule = int(comp.automaton.state_rule[s])
+    out = np.zeros(ms.words, np.uint32)
+    ms._scratch.run(K.init_chart, comp.g, s)
+    nodes = ms._walk(ms._scratch, comp.trie_arrays, out, rule)
+    return out, _pairs(ms._main_pairs(nodes, comp.vocab.trie))
+
+
+def _pairs(p):
+    if not p:
+        return set()
+    ids = np.concatenate([a for a, _ in p]).tolist()
+    pos = np.concatenate([b for _, b in p]).tolist()
+    return set(zip(ids, pos))
+
+
+def _compiled_grammars(vocab):
+    return [compile_json_schema(s, vocab) for s in SCHEMAS] + [compile_regex(r, vocab) for r in REGEXES]
+
+
+@pytest.mark.parametrize("tokenizer", ["gpt2", "llama2"])
+def test_fast_rows_equal_generic_walk(tokenizer):
+    vocab = get_vocab(tokenizer)
+    rng = np.random.default_rng(0)
+    counters = dfa_only = sliced = 0
+    for cg in _compiled_grammars(vocab):
+        ms = cg.masks
+        states = np.arange(cg.automaton.n_states)
+        if states.size > 400:
+            states = np.sort(rng.choice(states, 400, replace=False))
+        for s in states.tolist():
+            if not ms.dfa_only(s):
+                continue
+            dfa_only += 1
+            counters += ms.plain_budget(s) >= 0
+            sliced += ms.plain_budget(s) < 0 and (ms._budgets_after(s, plain_slices(vocab, ms.words)) >= 0).any()
+            row, nodes, trie = ms.walk_row(s)
+            ref_row, ref_pairs = _generic_row(ms, s)
+            assert np.array_equal(row, ref_row), (cg.source, s)
+            assert _pairs(ms._main_pairs(nodes, trie)) == ref_pairs, (cg.source, s)
+    assert counters > 100 and sliced > 2 and dfa_only > counters + sliced  # every path was exercised
+
+
+def test_plain_budget_counts_remaining_characters():
+    vocab = get_vocab("gpt2")
+    cg = compile_regex(r'"[^"\\]{0,5}"', vocab)
+    ms = cg.masks
+    x, budgets = 0, []
+    for _ in range(6):  # after the quote, each character uses one unit of the budget
+        x = int(cg.g[0][x, ord('"')]) if not budgets else int(cg.g[0][x, ord("a")])
+        budgets.append(ms.plain_budget(x))
+    assert budgets == [5, 4, 3, 2, 1, 0]
+    assert ms.plain_budget(0) == 0  # before the opening quote every plain character dies
+    mixed = compile_regex(r'[a-z]*"', vocab)  # some plain characters live, others die
+    assert mixed.masks.plain_budget(0) == -1
+    unbounded = compile_regex(r'"[^"\\]*"', vocab)
+    assert unbounded.masks.plain_budget(int(unbounded.g[0][0, ord('"')])) == plain_slices(vocab, cg.words).max_len
+
+
+def test_plain_lengths():
+    tb = [b"abc", b"a\"b", b"\\n", b"\xc3\xa9t\xc3\xa9", b"\xc3", b"x\ny", b"", b"\x7f", b"\xed\xa0\x80"]
+    got = plain_lengths(tb, np.array([True] * len(tb))).tolist()
+    assert got == [3, -1, -1, 3, -1, -1, -1, 1, -1]
+
+
+def test_slice_masks_are_cumulative():
+    vocab = get_vocab("gpt2")
+    sl = plain_slices(vocab, (vocab.vocab_size + 31) // 32)
+    bits = np.unpackbits(sl.slice_masks.view(np.uint8), axis=1, bitorder="little")[:, :vocab.n_tokens]
+    for k in (0, 1, 3, sl.max_len):
+        expect = (sl.plain_len >= 1) & (sl.plain_len <= k)
+        assert np.array_equal(bits[k].astype(bool), expect[:bits.shape[1]])
+    # plain tokens and the rest trie partition the text tokens
+    rest = np.zeros(vocab.n_tokens, bool)
+    rest[sl.rest.token_ids] = True
+    assert not (rest & (sl.plain_len >= 0)).any()
+    assert np.array_equal(rest | (sl.plain_len >= 0), vocab.text_token_mask)
