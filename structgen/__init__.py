@@ -23,6 +23,7 @@ _EXPORTS = {
     # runtime
     "Matcher": "structgen.runtime.matcher",
     "fill_next_token_bitmask_batch": "structgen.runtime.matcher",
+    "prepare_vocabulary": "structgen.runtime.warmup",
     # mask application
     "allocate_token_bitmask": "structgen.masking",
     "apply_token_bitmask_inplace": "structgen.masking",

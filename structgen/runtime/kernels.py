@@ -625,29 +625,95 @@ def plain_step(trans, accept, x):
         cur = _plain_merge(cur, _plain_final(accept, trans[x, b]))
         if cur == PLAIN_MIXED:
             return cur
+    last = -4
     for b in range(0xC2, 0xE0):
-        cur = _plain_merge(cur, _plain_cont1(trans, accept, trans[x, b], 0x80, 0xBF))
+        t = trans[x, b]
+        if t == last:  # same mid state as the previous lead byte: same outcome
+            continue
+        last = t
+        cur = _plain_merge(cur, _plain_cont1(trans, accept, t, 0x80, 0xBF))
         if cur == PLAIN_MIXED:
             return cur
+    last = -4
     for b in range(0xE0, 0xF0):
         lo, hi = 0x80, 0xBF
         if b == 0xE0:
             lo = 0xA0
         elif b == 0xED:
             hi = 0x9F
-        cur = _plain_merge(cur, _plain_cont2(trans, accept, trans[x, b], lo, hi))
+        t = trans[x, b]
+        if t == last and b != 0xE1 and b != 0xED and b != 0xEE:  # same state and same ranges
+            continue
+        last = t
+        cur = _plain_merge(cur, _plain_cont2(trans, accept, t, lo, hi))
         if cur == PLAIN_MIXED:
             return cur
+    last = -4
     for b in range(0xF0, 0xF5):
         lo, hi = 0x80, 0xBF
         if b == 0xF0:
             lo = 0x90
         elif b == 0xF4:
             hi = 0x8F
-        cur = _plain_merge(cur, _plain_cont3(trans, accept, trans[x, b], lo, hi))
+        t = trans[x, b]
+        if t == last and b != 0xF1 and b != 0xF4:
+            continue
+        last = t
+        cur = _plain_merge(cur, _plain_cont3(trans, accept, t, lo, hi))
         if cur == PLAIN_MIXED:
             return cur
     return cur
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def plain_budget(trans, accept, call_ptr, s, cap, nxt, memo, chain):
+    """Plain budget of state ``s`` (see ``MaskStore.plain_budget``), memoized in ``memo``
+    (-3 unknown, -2 not a counter, else the budget capped at ``cap``) with :func:`plain_step`
+    results memoized in ``nxt`` (-3 unknown). ``chain``: scratch of at least ``cap + 2`` ints.
+    States with call edges are not counters. Returns the budget or -2."""
+    if memo[s] >= -2:
+        return memo[s]
+    n = 0
+    x = s
+    base = -5  # -5: the chain ran past the cap
+    while n <= cap:
+        if memo[x] >= -2:
+            base = memo[x]
+            break
+        cyc = False
+        for q in range(n):
+            if chain[q] == x:
+                cyc = True
+                break
+        if cyc:  # a cycle of plain steps: unbounded
+            base = cap
+            break
+        if nxt[x] < PLAIN_MIXED:
+            if call_ptr[x + 1] > call_ptr[x]:
+                nxt[x] = PLAIN_MIXED
+            else:
+                nxt[x] = plain_step(trans, accept, x)
+        y = nxt[x]
+        if y == PLAIN_MIXED:
+            memo[x] = PLAIN_MIXED
+            base = PLAIN_MIXED
+            break
+        chain[n] = x
+        n += 1
+        if y == PLAIN_ALL_DEAD:
+            base = -1  # the last state of the chain gets 0
+            break
+        x = y
+    if base == -5:  # only the head is known to reach the cap
+        memo[s] = cap
+        return cap
+    for i in range(n - 1, -1, -1):
+        if base == PLAIN_MIXED:
+            memo[chain[i]] = PLAIN_MIXED
+        else:
+            base = min(cap, base + 1)
+            memo[chain[i]] = base
+    return memo[s]
 
 
 @njit(cache=True, nogil=True, _nrt=False)

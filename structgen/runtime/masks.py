@@ -129,6 +129,7 @@ class MaskStore:
         self.use_slices = True  # rows of plain-counter states from vocabulary slices (False: full walks)
         self._plain_next = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_step
         self._plain_budget = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_budget
+        self._chain = np.zeros(0, np.int32)  # scratch of kernels.plain_budget
         self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
 
     def ensure(self, states: np.ndarray) -> None:
@@ -299,47 +300,13 @@ class MaskStore:
         plain string of at most ``k`` characters stays alive from ``s`` without passing an
         accepting state and every longer one dies (``k`` capped at the vocabulary's longest plain
         token); -1 when ``s`` is not such a counter (its row needs a full walk)."""
-        memo, nxt = self._plain_budget, self._plain_next
-        if memo[s] >= -2:
-            return int(memo[s]) if memo[s] >= 0 else -1
         comp = self._compiled
-        trans, accept = comp.g[0], comp.g[1]
         cap = plain_slices(comp.vocab, self.words).max_len
-        chain: list[int] = []
-        seen: set[int] = set()
-        x, base = s, None
-        while len(chain) <= cap:
-            if memo[x] >= -2:
-                base = int(memo[x])
-                break
-            if x in seen:  # a cycle of plain steps: unbounded
-                base = cap
-                break
-            if nxt[x] < K.PLAIN_MIXED:
-                has_call = comp.g[3][x + 1] > comp.g[3][x]
-                nxt[x] = K.PLAIN_MIXED if has_call else K.plain_step(trans, accept, x)
-            chain.append(x)
-            seen.add(x)
-            y = int(nxt[x])
-            if y == K.PLAIN_ALL_DEAD:
-                base = -1  # x itself gets 0 below
-                break
-            if y == K.PLAIN_MIXED:
-                base = K.PLAIN_MIXED
-                chain.pop()
-                memo[x] = K.PLAIN_MIXED
-                break
-            x = y
-        if base is None:  # more than ``cap`` steps: only the head is known to reach the cap
-            memo[s] = cap
-            return cap
-        for i in range(len(chain) - 1, -1, -1):
-            if base == K.PLAIN_MIXED:
-                memo[chain[i]] = K.PLAIN_MIXED
-            else:
-                base = min(cap, base + 1)
-                memo[chain[i]] = base
-        return int(memo[s]) if memo[s] >= 0 else -1
+        if self._chain.shape[0] < cap + 2:
+            self._chain = np.zeros(cap + 2, np.int32)
+        k = K.plain_budget(comp.g[0], comp.g[1], comp.g[3], s, cap, self._plain_next, self._plain_budget,
+                           self._chain)
+        return int(k) if k >= 0 else -1
 
     def _main_pairs(self, nodes: np.ndarray, trie) -> list[tuple[np.ndarray, np.ndarray]]:
         """(token ids, split positions) below split nodes of ``trie`` (the vocabulary trie or a
