@@ -717,30 +717,70 @@ def plain_budget(trans, accept, call_ptr, s, cap, nxt, memo, chain):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def call_distance(trans, call_ptr, lo, hi, limit, dist):
+def call_distance(trans, call_ptr, lo, hi, limit, dist, order, stack, edge, ptr, adj):
     """``dist[i]`` = the fewest bytes from state ``lo + i`` to a state with a call edge (0: the
     state itself has one), capped at ``limit + 1``, for the states ``[lo, hi)`` of one rule.
 
-    Relaxation sweeps in reverse state order (rule automata are numbered breadth-first, so most
-    edges go forward and one or two sweeps settle); at most ``limit + 2`` sweeps.
+    Scratch (int32): ``order``, ``stack``, ``edge`` of ``n = hi - lo`` entries, ``ptr`` of
+    ``n + 1``, ``adj`` for the successor lists (runs of equal targets stored once). Returns 0, or
+    -1 when ``adj`` is too small (nothing else is valid then).
+
+    One scan of the transition rows builds the successor lists; a depth-first postorder
+    (successors before predecessors, except along cycles) makes each relaxation sweep settle
+    whole acyclic stretches; sweeps repeat until nothing changes.
     """
     cap = limit + 1
     n = hi - lo
+    m = 0
     for i in range(n):
+        ptr[i] = m
+        prev = -1
+        for b in range(256):
+            t = trans[lo + i, b]
+            if t >= 0 and t != prev:
+                if m >= adj.shape[0]:
+                    return -1
+                adj[m] = t - lo
+                m += 1
+            prev = t
         dist[i] = 0 if call_ptr[lo + i + 1] > call_ptr[lo + i] else cap
+        edge[i] = -1  # -1: not visited yet
+    ptr[n] = m
+    # iterative DFS: edge[i] = next successor slot to explore from state i
+    n_order = 0
+    for root in range(n):
+        if edge[root] >= 0:
+            continue
+        top = 0
+        stack[0] = root
+        edge[root] = ptr[root]
+        while top >= 0:
+            i = stack[top]
+            pushed = False
+            while edge[i] < ptr[i + 1]:
+                t = adj[edge[i]]
+                edge[i] += 1
+                if edge[t] < 0:
+                    edge[t] = ptr[t]
+                    top += 1
+                    stack[top] = t
+                    pushed = True
+                    break
+            if not pushed:
+                order[n_order] = i
+                n_order += 1
+                top -= 1
     for _ in range(limit + 2):
         changed = False
-        for i in range(n - 1, -1, -1):
+        for q in range(n):
+            i = order[q]
             best = dist[i]
             if best == 0:
                 continue
-            s = lo + i
-            for b in range(256):
-                t = trans[s, b]
-                if t >= 0:
-                    d = dist[t - lo] + 1
-                    if d < best:
-                        best = d
+            for e in range(ptr[i], ptr[i + 1]):
+                d = dist[adj[e]] + 1
+                if d < best:
+                    best = d
             if best < dist[i]:
                 dist[i] = best
                 changed = True

@@ -83,6 +83,32 @@ def clear_shared_rows() -> None:
     _SHARED_ROWS.clear()
 
 
+class _SmallLRU:
+    """A thread-safe LRU with a bounded number of entries."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+#: call distances of rules (local state index -> bytes to the nearest call edge), by rule
+#: fingerprint and trie depth: equal fingerprints mean identical automata (see cfg/compiler.py)
+_CALL_DIST = _SmallLRU(512)
+
 #: rows reserved up front per grammar (more are added by doubling)
 _INITIAL_ROWS = 4096
 
@@ -276,8 +302,18 @@ class MaskStore:
         if dist is None:
             states = np.flatnonzero(comp.automaton.state_rule == rule)
             lo, hi = int(states[0]), int(states[-1]) + 1
+            key = (comp.automaton.rule_fingerprint[rule], int(comp.vocab.trie.max_depth))
+            shared = _CALL_DIST.get(key)
+            if shared is not None:
+                self._call_dist[rule] = dist = (lo, shared)
+                return bool(shared[s - lo] > comp.vocab.trie.max_depth)
             dist = np.zeros(hi - lo, np.int32)
-            K.call_distance(comp.g[0], comp.g[3], lo, hi, int(comp.vocab.trie.max_depth), dist)
+            scratch = np.zeros((4, hi - lo + 1), np.int32)
+            adj = np.zeros(8 * (hi - lo), np.int32)
+            while K.call_distance(comp.g[0], comp.g[3], lo, hi, int(comp.vocab.trie.max_depth), dist,
+                                  scratch[0], scratch[1], scratch[2], scratch[3], adj) < 0:
+                adj = np.zeros(2 * adj.shape[0], np.int32)
+            _CALL_DIST.put(key, dist)
             self._call_dist[rule] = dist = (lo, dist)
         lo, d = dist
         return bool(d[s - lo] > comp.vocab.trie.max_depth)
