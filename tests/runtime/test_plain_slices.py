@@ -101,3 +101,38 @@ def test_slice_masks_are_cumulative():
     rest[sl.rest.token_ids] = True
     assert not (rest & (sl.plain_len >= 0)).any()
     assert np.array_equal(rest | (sl.plain_len >= 0), vocab.text_token_mask)
+
+
+def test_call_distance_matches_breadth_first_search():
+    from collections import deque
+
+    vocab = get_vocab("gpt2")
+    cg = compile_json_schema({"type": "string", "minLength": 2, "maxLength": 300}, vocab)
+    aut, trans, call_ptr = cg.automaton, cg.g[0], cg.g[3]
+    rules = [r for r in range(aut.n_rules) if cg.rule_has_calls[r]]
+    assert rules
+    for rule in rules:
+        states = np.flatnonzero(aut.state_rule == rule)
+        lo, hi = int(states[0]), int(states[-1]) + 1
+        limit = 40
+        dist = np.zeros(hi - lo, np.int32)
+        sc = np.zeros((4, hi - lo + 1), np.int32)
+        adj = np.zeros(1, np.int32)  # too small on purpose: the kernel must say so
+        assert K.call_distance(trans, call_ptr, lo, hi, limit, dist, sc[0], sc[1], sc[2], sc[3], adj) == -1
+        adj = np.zeros(64 * (hi - lo), np.int32)
+        assert K.call_distance(trans, call_ptr, lo, hi, limit, dist, sc[0], sc[1], sc[2], sc[3], adj) == 0
+        # reference: breadth-first search backwards from the states with call edges
+        preds = {i: set() for i in range(hi - lo)}
+        for i in range(hi - lo):
+            for t in set(trans[lo + i].tolist()) - {-1}:
+                preds[t - lo].add(i)
+        ref = {i: 0 for i in range(hi - lo) if call_ptr[lo + i + 1] > call_ptr[lo + i]}
+        queue = deque(ref)
+        while queue:
+            i = queue.popleft()
+            for p in preds[i]:
+                if p not in ref:
+                    ref[p] = ref[i] + 1
+                    queue.append(p)
+        expect = [min(ref.get(i, limit + 1), limit + 1) for i in range(hi - lo)]
+        assert dist.tolist() == expect
