@@ -14,6 +14,7 @@ warnings) goes to ``<out>.workers.log``.
 
     python -m benchmarks.maskbench [--data DIR] [--engines structgen,llguidance,xgrammar,outlines]
         [--sample N --seed S] [--limit N] [--jobs J] [--timeout SEC] [--mem-gb GB] [--out FILE]
+        [--structgen-property-order {schema,any}]
 """
 from __future__ import annotations
 
@@ -59,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mem-gb", type=float, default=8.0, help="address-space cap per worker in GiB (0 = none)")
     p.add_argument("--out", type=Path, default=None, help="JSONL output (default benchmarks/results/...)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--structgen-property-order", choices=("schema", "any"), default="schema",
+                   help="structgen's JSON Schema property_order: listed properties in schema order (default) or in "
+                        "any order (exact; objects with too many listed properties are compile errors)")
     p.add_argument("--from-jsonl", type=Path, nargs="+", default=None, metavar="FILE",
                    help="run nothing: print the tables from earlier runs' JSONL files (e.g. one run per engine)")
     return p
@@ -234,6 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text)
         return 0
 
+    import os
+
+    from benchmarks.engines.structgen_engine import PROPERTY_ORDER_ENV
+
+    os.environ[PROPERTY_ORDER_ENV] = args.structgen_property_order  # read by the structgen adapter in workers
     sources = args.data or [default_data_dir()]
     resolve_tokenizer_path(args.tokenizer)  # fail early on a bad tokenizer
     requested = parse_engine_list(args.engines)
@@ -257,9 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ran = [e for e in engines if e not in unavailable]
         title = (f"MaskBench -- {len(items)} schemas from {data}, tokenizer {tokenizer_label(args.tokenizer)}, "
                  f"engines {', '.join(ran) or '(none)'}; 1 thread per engine, timeout {args.timeout:g}s, "
-                 f"memory cap {args.mem_gb:g} GiB")
+                 f"memory cap {args.mem_gb:g} GiB; structgen property_order={args.structgen_property_order}")
         text, summary = report([r for r in records if r["engine"] in ran], ran, title)
-        summary.update(unavailable=unavailable, n_items=len(items), data=str(data), tokenizer=args.tokenizer,
+        summary.update(structgen_property_order=args.structgen_property_order, unavailable=unavailable, n_items=len(items), data=str(data), tokenizer=args.tokenizer,
                        seconds=round(time.time() - started, 1), worker=worker_info)
         writer.write(summary)
     print(text)

@@ -2,16 +2,23 @@
 + ``structgen.Matcher`` (XGrammar-style bitmask contract).
 
 JSON schemas are compiled with ``whitespace="flexible"`` (json.dumps separators are accepted), the
-same policy as the other engines' defaults. Numba kernels run single-threaded
+same policy as the other engines' defaults, and ``property_order`` from the environment variable
+``STRUCTGEN_BENCH_PROPERTY_ORDER`` (default ``"schema"``; ``benchmarks.maskbench
+--structgen-property-order`` sets it for its workers). Numba kernels run single-threaded
 (``NUMBA_NUM_THREADS=1`` set by the scripts before import).
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
 from .base import CompiledHandle, Engine, EngineMatcher, EngineUnavailableError, compile_error_from
+
+
+#: environment variable read by :class:`StructgenEngine` for the JSON Schema ``property_order``
+PROPERTY_ORDER_ENV = "STRUCTGEN_BENCH_PROPERTY_ORDER"
 
 
 class _SgMatcher(EngineMatcher):
@@ -46,8 +53,9 @@ class StructgenEngine(Engine):
     name = "structgen"
     supports = frozenset({"regex", "json", "lark"})
 
-    def __init__(self, tokenizer: Any):
+    def __init__(self, tokenizer: Any, property_order: str | None = None):
         super().__init__(tokenizer)
+        self.property_order = property_order or os.environ.get(PROPERTY_ORDER_ENV) or "schema"
         try:
             from structgen.runtime.compiled import compile_regex
             from structgen.runtime.matcher import Matcher
@@ -58,6 +66,10 @@ class StructgenEngine(Engine):
         self._matcher_cls = Matcher
         try:
             self.vocab = Vocabulary.from_hf(tokenizer)
+            # per-vocabulary set-up (trie, plain-token slices, kernel loading), like the other
+            # engines' tokenizer-info construction: not part of any timed compile or mask
+            from structgen.runtime.warmup import prepare_vocabulary
+            prepare_vocabulary(self.vocab)
         except Exception as e:
             raise EngineUnavailableError(f"structgen Vocabulary.from_hf failed ({type(e).__name__}: {e})") from e
 
@@ -85,7 +97,8 @@ class StructgenEngine(Engine):
             from structgen.json_schema import compile_json_schema
         except ImportError as e:
             raise compile_error_from(e) from e
-        return self._compile(compile_json_schema, schema, self.vocab, whitespace="flexible")
+        return self._compile(compile_json_schema, schema, self.vocab, whitespace="flexible",
+                             property_order=self.property_order)
 
     def compile_lark(self, text: str) -> CompiledHandle:
         try:

@@ -10,6 +10,11 @@ Whitespace between JSON tokens: ``"flexible"`` (any of space/tab/newline/CR; bou
 model stall on runs of newlines/spaces; pretty-printing with ``indent=2`` needs at most
 ``1 + 2*depth`` characters per gap.
 
+Object keys: ``property_order="schema"`` (default) accepts the listed properties in ``properties``
+order only; ``property_order="any"`` accepts them in any order, exactly, at a cost of up to 2^n
+automaton states per object with n listed properties (objects over the budget raise
+:class:`~structgen.errors.UnsupportedSchemaError` suggesting ``property_order="schema"``).
+
 Exactness contract: every JSON text the grammar accepts validates against the schema with
 ``jsonschema`` (format assertions on); what cannot be enforced exactly raises
 :class:`~structgen.errors.UnsupportedSchemaError` unless ``lenient=True``.

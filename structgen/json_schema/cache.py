@@ -28,9 +28,10 @@ def canonical_json(schema: Any) -> str:
     return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def key_of(schema_json: str, whitespace: Any, max_whitespace: Any, lenient: bool) -> str:
+def key_of(schema_json: str, whitespace: Any, max_whitespace: Any, lenient: bool,
+           property_order: str = "schema") -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([IR_FORMAT_VERSION, schema_json, whitespace, max_whitespace, lenient]).encode())
+    h.update(json.dumps([IR_FORMAT_VERSION, schema_json, whitespace, max_whitespace, lenient, property_order]).encode())
     return h.hexdigest()
 
 

@@ -42,6 +42,9 @@ SHARED_RULES = frozenset({"json_string", "json_number", "json_integer", "json_va
 
 _WS_CHARS = r"[ \t\n\r]"
 
+#: ``property_order`` values: listed properties in ``properties`` order, or in any order
+PROPERTY_ORDERS = ("schema", "any")
+
 
 class SchemaApproximationWarning(UserWarning):
     """``lenient=True`` ignored a keyword that could not be enforced exactly."""
@@ -93,9 +96,12 @@ class SchemaCompiler:
     """One compilation of one schema document. Use :func:`schema_to_ir`."""
 
     def __init__(self, schema: Any, *, whitespace: str = "flexible", max_whitespace: Optional[int] = None,
-                 lenient: bool = False):
+                 lenient: bool = False, property_order: str = "schema"):
+        if property_order not in PROPERTY_ORDERS:
+            raise ValueError(f"property_order must be one of {PROPERTY_ORDERS}, got {property_order!r}")
         self.ctx = SchemaContext(schema)
         self.lenient = lenient
+        self.property_order = property_order
         self.ws = whitespace_expr(whitespace, max_whitespace)
         self.sep = ir.seq(self.ws, ir.Literal(","), self.ws)
         self.colon = ir.seq(self.ws, ir.Literal(":"), self.ws)
@@ -192,6 +198,10 @@ class SchemaCompiler:
     # ------------------------------------------------------------------ values
     def conj_valid(self, conj: Conj, value: Any) -> bool:
         return all(self.ctx.is_valid(n, value) != neg for n, neg in conj)
+
+    def simplify_conj(self, conj: Conj) -> Optional[Conj]:
+        """``conj`` without ``true`` parts and repeats; ``()``: any value; None: no value."""
+        return self._simplify(conj)
 
     def _simplify(self, conj: Conj) -> Optional[Conj]:
         out = []
@@ -604,6 +614,7 @@ def _split_intervals(lo, hi, excluded: list) -> list:
 
 
 def schema_to_ir(schema: Any, *, whitespace: str = "flexible", max_whitespace: Optional[int] = None,
-                 lenient: bool = False) -> ir.Grammar:
+                 lenient: bool = False, property_order: str = "schema") -> ir.Grammar:
     """See :func:`structgen.json_schema.schema_to_ir`."""
-    return SchemaCompiler(schema, whitespace=whitespace, max_whitespace=max_whitespace, lenient=lenient).compile()
+    return SchemaCompiler(schema, whitespace=whitespace, max_whitespace=max_whitespace, lenient=lenient,
+                          property_order=property_order).compile()

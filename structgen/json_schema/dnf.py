@@ -4,7 +4,12 @@ Combinators become set operations on clause lists: ``allOf`` and ``$ref`` with s
 conjunction (cross product), ``anyOf`` → union, ``oneOf`` → union when the branches are provably
 disjoint, ``not`` → negation (pushed down to single keywords, De Morgan), ``if/then/else`` →
 ``(if ∧ then) ∨ (¬if ∧ else)``, ``dependentRequired`` / ``dependentSchemas`` →
-``(absent) ∨ (present ∧ …)``. Keywords are interpreted per dialect (draft 4 … 2020-12) exactly as
+``(absent) ∨ (present ∧ …)``. Negated object keywords become *key witnesses* ("some member
+violates …", :class:`~structgen.json_schema.spec.KeyWitness`), decided when the object is emitted.
+Overlapping object branches of a ``oneOf`` are first split on a discriminator property (present /
+absent); clauses whose object part is contradictory (a required name that a piece forbids, a
+value that must satisfy a schema and its negation, a witness excluded by a closed piece) lose the
+object type, which keeps the exactly-one expansion small. Keywords are interpreted per dialect (draft 4 … 2020-12) exactly as
 ``jsonschema`` does; keywords ``jsonschema`` does not validate for the dialect (annotations,
 unknown words) are ignored, exactly like ``jsonschema`` ignores them.
 
@@ -20,8 +25,8 @@ from typing import Any, Callable, Iterable, Optional
 from ..errors import InvalidSchemaError, UnsupportedSchemaError
 from .numbers import Bound
 from .refs import Node, SchemaContext
-from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, NumberSpec, ObjectSpec, ObjPiece,
-                   StringSpec, type_kinds)
+from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, KeyWitness, NumberSpec, ObjectSpec,
+                   ObjPiece, StringSpec, type_kinds)
 from .values import dedup_values
 
 MAX_CLAUSES = 256
@@ -46,6 +51,8 @@ def _and(a: list[Clause], b: list[Clause]) -> list[Clause]:
     for x in a:
         for y in b:
             m = x.merge(y)
+            if "object" in m.types and _object_contradiction(m.obj):
+                m = m.with_types(m.types - {"object"})
             if not m.empty:
                 out.append(m)
     if len(out) > MAX_CLAUSES:
@@ -345,31 +352,92 @@ class DnfBuilder:
                 continue
             if sum(1 for _, cl in parts if any(_trivial_on(c, t) for c in cl)) >= 2:
                 continue  # every value of this type satisfies two branches
-            k = len(parts)
-            overlap = [[False] * k for _ in range(k)]
+            if t == "object":
+                out = _or(out, self._one_of_objects(node, parts, guard, 2))
+                continue
+            out = _or(out, self._exactly_one(node, parts, t, guard))
+        return out
+
+    def _overlaps(self, parts: list) -> list[list[bool]]:
+        k = len(parts)
+        overlap = [[False] * k for _ in range(k)]
+        for i in range(k):
+            for j in range(i + 1, k):
+                if not self.branches_disjoint(parts[i][0], parts[i][1], parts[j][0], parts[j][1]):
+                    overlap[i][j] = overlap[j][i] = True
+        return overlap
+
+    def _exactly_one(self, node: Node, parts: list, t: str, guard: tuple, overlap=None) -> list[Clause]:
+        """Values of kind ``t`` in exactly one branch: a union where the branches are disjoint,
+        else ``∨_i (B_i ∧ ∧_{j overlapping i} ¬B_j)`` when the negations are expressible."""
+        overlap = self._overlaps(parts) if overlap is None else overlap
+        k = len(parts)
+        if not any(any(r) for r in overlap):
+            return _or(*[cl for _, cl in parts])
+        out: list[Clause] = []
+        try:
+            self._force_strict += 1
             for i in range(k):
-                for j in range(i + 1, k):
-                    if not self.branches_disjoint(parts[i][0], parts[i][1], parts[j][0], parts[j][1]):
-                        overlap[i][j] = overlap[j][i] = True
-            if not any(any(r) for r in overlap):
-                out = _or(out, *[cl for _, cl in parts])
-                continue
-            try:
-                self._force_strict += 1
-                for i in range(k):
-                    acc = parts[i][1]
-                    for j in range(k):
-                        if overlap[i][j] and acc:
-                            neg = [c.with_types(c.types & {t}) for c in self.dnf(parts[j][0], True, guard) if t in c.types]
-                            acc = _and(acc, neg)
-                    out = _or(out, acc)
-            except UnsupportedSchemaError as e:
-                self._force_strict -= 1
-                self._unsup(f"oneOf branches overlap on {t!r} values and 'exactly one' needs a negation that "
-                            f"is not expressible ({e})", "oneOf", node.pointer)
-                out = _or(out, *[cl for _, cl in parts])
-                continue
+                acc = parts[i][1]
+                for j in range(k):
+                    if overlap[i][j] and acc:
+                        neg = [c.with_types(c.types & {t}) for c in self.dnf(parts[j][0], True, guard) if t in c.types]
+                        acc = _and(acc, neg)
+                out = _or(out, acc)
+        except UnsupportedSchemaError as e:
             self._force_strict -= 1
+            self._unsup(f"oneOf branches overlap on {t!r} values and 'exactly one' needs a negation that "
+                        f"is not expressible ({e})", "oneOf", node.pointer)
+            return _or(*[cl for _, cl in parts])
+        self._force_strict -= 1
+        return out
+
+    def _one_of_objects(self, node: Node, parts: list, guard: tuple, depth: int) -> list[Clause]:
+        """``oneOf`` on object values. Overlapping branches are first split on a *discriminator*:
+        a property that the branches constrain; with it present they are often disjoint (e.g.
+        different ``const``), and with it absent branches that require it drop out. The two cases
+        partition the objects, so the result is exact; what still overlaps goes through
+        :meth:`_exactly_one`."""
+        overlap = self._overlaps(parts)
+        if not any(any(r) for r in overlap):
+            return _or(*[cl for _, cl in parts])
+        if depth > 0:
+            best = None
+            for name in self._discriminators(parts, overlap):
+                present = self._restrict(parts, self._present(node, [name]))
+                absent = self._restrict(parts, self._absent(node, [name]))
+                ov_p, ov_a = self._overlaps(present), self._overlaps(absent)
+                score = sum(map(sum, ov_p)) + sum(map(sum, ov_a))
+                if score < sum(map(sum, overlap)) and (best is None or score < best[0]):
+                    best = (score, present, absent)
+                    if score == 0:
+                        break
+            if best is not None:
+                _, present, absent = best
+                return _or(self._one_of_objects(node, present, guard, depth - 1),
+                           self._one_of_objects(node, absent, guard, depth - 1))
+        return self._exactly_one(node, parts, "object", guard, overlap)
+
+    @staticmethod
+    def _discriminators(parts: list, overlap: list[list[bool]]) -> list[str]:
+        """Property names listed by overlapping branches, most widely listed first (at most 8)."""
+        count: dict[str, int] = {}
+        for i, (_, cl) in enumerate(parts):
+            if not any(overlap[i]):
+                continue
+            names = {n for c in cl for p in c.obj.pieces for n, _ in p.props}
+            for n in names:
+                count[n] = count.get(n, 0) + 1
+        ranked = sorted((n for n, c in count.items() if c >= 2), key=lambda n: -count[n])
+        return ranked[:8]
+
+    @staticmethod
+    def _restrict(parts: list, c: Clause) -> list:
+        out = []
+        for n, cl in parts:
+            merged = [m for m in (x.merge(c) for x in cl) if not m.empty]
+            if merged:
+                out.append((n, merged))
         return out
 
     def _not_one_of(self, node: Node, guard: tuple) -> list[Clause]:
@@ -488,13 +556,7 @@ class DnfBuilder:
                     out.append(Clause(number=NumberSpec(lower=Bound(ns.upper.value, not ns.upper.strict))))
             elif k in _OBJECT_PIECE_KW:
                 done.update(_OBJECT_PIECE_KW)
-                if s.get("patternProperties") or s.get("additionalProperties", True) not in (True, {}):
-                    self._unsup("'not' of patternProperties/additionalProperties", k, ptr)
-                    continue
-                for name, sub in s.get("properties", {}).items():
-                    cn = self.child(node, sub, "properties", name)
-                    piece = ObjPiece(((name, ((cn, True),)),), (), None, ptr, evaluates=False)
-                    out.append(Clause(types=obj, obj=ObjectSpec(pieces=(piece,), required=(name,), pointer=ptr)))
+                out.extend(self._negative_object_piece(node))
             elif k == "required":
                 for name in v:
                     out.append(self._absent(node, [name]))
@@ -558,12 +620,46 @@ class DnfBuilder:
                 if v is True or v == {}:
                     continue
                 self._unsup(f"'not' of {k}", k, ptr)
-            elif k in ("propertyNames", "multipleOf"):
+            elif k == "propertyNames":
+                # some key fails propertyNames (its value is free)
+                pn = self.child(node, v, "propertyNames")
+                w = KeyWitness(key_not=((pn, False),), keyword="propertyNames", pointer=ptr + "/propertyNames")
+                out.append(Clause(types=obj, obj=ObjectSpec(witnesses=(w,), pointer=ptr)))
+            elif k == "multipleOf":
                 self._unsup(f"'not' of {k}", k, ptr)
             elif k in _IGNORED_HERE:
                 continue
             else:
                 self._unsup(f"keyword {k!r} is not supported", k, ptr)
+        return out
+
+    def _negative_object_piece(self, node: Node) -> list[Clause]:
+        """``¬(properties ∧ patternProperties ∧ additionalProperties)``: some member violates its
+        schema — a listed property's value, a value under a matching pattern, or an additional
+        member's value (:class:`~structgen.json_schema.spec.KeyWitness`; whether a witness among
+        additional members is enforceable is decided when the object is emitted)."""
+        s = node.schema
+        ptr = node.pointer
+        obj = frozenset(("object",))
+        props = s.get("properties", {})
+        pats = s.get("patternProperties", {})
+        out: list[Clause] = []
+        for name, sub in props.items():
+            cn = self.child(node, sub, "properties", name)
+            piece = ObjPiece(((name, ((cn, True),)),), (), None, ptr, evaluates=False)
+            out.append(Clause(types=obj, obj=ObjectSpec(pieces=(piece,), required=(name,), pointer=ptr)))
+        pptr = ptr + "/patternProperties"
+        for pat, sub in pats.items():
+            if sub is True or sub == {}:
+                continue
+            pn = self.child(node, sub, "patternProperties", pat)
+            w = KeyWitness(in_patterns=((pat, pptr),), value=((pn, True),), keyword="patternProperties", pointer=pptr)
+            out.append(Clause(types=obj, obj=ObjectSpec(witnesses=(w,), pointer=ptr)))
+        if "additionalProperties" in s and s["additionalProperties"] not in (True, {}):
+            an = self.child(node, s["additionalProperties"], "additionalProperties")
+            w = KeyWitness(out_names=tuple(props), out_patterns=tuple((p, pptr) for p in pats), value=((an, True),),
+                           keyword="additionalProperties", pointer=ptr + "/additionalProperties")
+            out.append(Clause(types=obj, obj=ObjectSpec(witnesses=(w,), pointer=ptr)))
         return out
 
     # ------------------------------------------------------------------ disjointness (oneOf)
@@ -732,6 +828,58 @@ def _forbids(o: ObjectSpec, name: str) -> bool:
         if not listed and not matched and p.additional is not None:
             conj += p.additional
         if any(n.schema is False and not neg for n, neg in conj):
+            return True
+    return False
+
+
+#: keywords that never affect validation (compared away by :func:`_same_schema`)
+_ANNOTATIONS = frozenset(("title", "description", "default", "examples", "$comment", "deprecated", "readOnly",
+                          "writeOnly"))
+
+
+def _same_schema(a: Node, b: Node) -> bool:
+    """``a`` and ``b`` certainly mean the same: one node, or equal content (top-level annotations
+    aside) without references."""
+    if a.key() == b.key():
+        return True
+    x, y = a.schema, b.schema
+    if isinstance(x, dict) and isinstance(y, dict):
+        x = {k: v for k, v in x.items() if k not in _ANNOTATIONS}
+        y = {k: v for k, v in y.items() if k not in _ANNOTATIONS}
+    return x == y and "Ref" not in repr(x) and "$id" not in repr(x)
+
+
+def _closed_against(o: ObjectSpec, w) -> bool:
+    """Some piece of ``o`` allows only keys that witness ``w`` excludes (its listed names are
+    among ``w.out_names``, its patterns among ``w.out_patterns``, additional keys are ``false``)."""
+    outs = set(w.out_names)
+    out_pats = {p for p, _ in w.out_patterns}
+    for p in o.pieces:
+        if p.additional is None or not any(n.schema is False and not neg for n, neg in p.additional):
+            continue
+        if all(n in outs for n, _ in p.props) and all(pat in out_pats for pat, _, _ in p.patterns):
+            return True
+    return False
+
+
+def _object_contradiction(o: ObjectSpec) -> bool:
+    """Sound check that no object satisfies ``o``: a count bound below the required names, a
+    required name that some piece forbids, or a required name whose value must satisfy a schema
+    and its negation."""
+    if any(_closed_against(o, w) for w in o.witnesses):
+        return True
+    if not o.required:
+        return False
+    if o.max_props is not None and (len(o.required) > o.max_props or o.min_props > o.max_props):
+        return True
+    from .objects import listed_value_conj
+
+    for name in o.required:
+        if _forbids(o, name):
+            return True
+        conj = listed_value_conj(o, name)
+        pos = [n for n, neg in conj if not neg]
+        if any(_same_schema(n, p) for n, neg in conj if neg for p in pos):
             return True
     return False
 

@@ -89,6 +89,27 @@ class ObjPiece:
 
 
 @dataclass(frozen=True)
+class KeyWitness:
+    """"Some member's key and value satisfy this" — what negating ``properties`` /
+    ``patternProperties`` / ``additionalProperties`` / ``propertyNames`` leaves: the object has a
+    member whose key matches every ``in_patterns`` (``re.search``), is none of ``out_names``,
+    matches none of ``out_patterns``, fails ``key_not`` (a propertyNames conj; None: no such
+    condition), and whose value satisfies ``value`` (``()``: any value)."""
+
+    in_patterns: tuple = ()     # ((pattern, pointer), ...)
+    out_names: tuple = ()       # (name, ...)
+    out_patterns: tuple = ()    # ((pattern, pointer), ...)
+    key_not: Optional[Conj] = None
+    value: Conj = ()
+    keyword: str = "additionalProperties"
+    pointer: str = ""
+
+    def key(self) -> tuple:
+        return (tuple(p for p, _ in self.in_patterns), self.out_names, tuple(p for p, _ in self.out_patterns),
+                None if self.key_not is None else conj_key(self.key_not), conj_key(self.value))
+
+
+@dataclass(frozen=True)
 class ObjectSpec:
     pieces: tuple = ()
     required: tuple = ()         # ordered, no duplicates
@@ -96,21 +117,24 @@ class ObjectSpec:
     max_props: Optional[int] = None
     names: tuple = ()           # (Conj, ...) propertyNames constraints
     pointer: str = ""
+    witnesses: tuple = ()       # (KeyWitness, ...): each must be met by some member
 
     def merge(self, o: "ObjectSpec") -> "ObjectSpec":
+        seen = {w.key() for w in self.witnesses}
         return ObjectSpec(
             self.pieces + o.pieces, self.required + tuple(r for r in o.required if r not in self.required), max(self.min_props, o.min_props),
             self.max_props if o.max_props is None else o.max_props if self.max_props is None else min(self.max_props, o.max_props),
-            self.names + o.names, self.pointer or o.pointer)
+            self.names + o.names, self.pointer or o.pointer,
+            self.witnesses + tuple(w for w in o.witnesses if w.key() not in seen))
 
     @property
     def trivial(self) -> bool:
         return (not self.pieces and not self.required and self.min_props == 0 and self.max_props is None
-                and not self.names)
+                and not self.names and not self.witnesses)
 
     def key(self) -> tuple:
         return (tuple(p.key() for p in self.pieces), self.required, self.min_props, self.max_props,
-                tuple(conj_key(c) for c in self.names))
+                tuple(conj_key(c) for c in self.names), tuple(w.key() for w in self.witnesses))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Test helpers: compile schemas to automata, check acceptance, and sample random members."""
 from __future__ import annotations
 
+import itertools
 import json
 import random
 
@@ -75,3 +76,34 @@ def assert_sound(schema, n: int = 40, seed: int = 0, **kw):
         errors = list(v.iter_errors(value))
         assert not errors, f"grammar produced {s!r}, invalid: {errors[0].message}"
     return got
+
+
+def objects_over(keys, values, max_members):
+    """Every object text with distinct keys from ``keys`` (every order) and values from ``values``."""
+    for k in range(max_members + 1):
+        for combo in itertools.permutations(keys, k):
+            for vals in itertools.product(values, repeat=k):
+                yield "{" + ", ".join(f"{json.dumps(c)}: {json.dumps(v)}" for c, v in zip(combo, vals)) + "}"
+
+
+def assert_exact(schema, keys, values, max_members=3, listed=None, **kw):
+    """Accepted iff valid, for every duplicate-free object over ``keys`` x ``values``. With
+    ``listed`` (the schema's listed names in order), a valid object is only required to be accepted
+    when its listed keys come in that order and before any other key (``property_order="schema"``)."""
+    a = automaton(schema, **kw)
+    v = validator(schema)
+    n_valid = 0
+    for text in objects_over(keys, values, max_members):
+        valid = v.is_valid(json.loads(text))
+        n_valid += valid
+        got = accepts(a, text)
+        if valid and not got and listed is not None and not _in_listed_order(list(json.loads(text)), listed):
+            continue
+        assert got == valid, f"{text}: valid={valid}"
+    assert n_valid > 0
+    return a
+
+
+def _in_listed_order(keys: list, listed: list) -> bool:
+    ranks = [listed.index(k) if k in listed else len(listed) for k in keys]
+    return ranks == sorted(ranks)
