@@ -54,9 +54,9 @@ def _closure(t, important, eps_ptr, eps_to, cmark, cstamp, stack, tmp, clo_start
                 cmark[v] = cstamp
                 stack[top] = v
                 top += 1
-    srt = np.sort(tmp[:m])
+    tmp[:m].sort()
     clo_pool = _grow_i32(clo_pool, clo_used + m)
-    clo_pool[clo_used:clo_used + m] = srt
+    clo_pool[clo_used:clo_used + m] = tmp[:m]
     clo_start[t] = clo_used
     clo_len[t] = m
     return clo_pool, clo_used + m
@@ -122,6 +122,16 @@ def subset_construction(n_nfa, start, final, eps_ptr, eps_to, be_ptr, be_lo, be_
     ustamp = 0
     union_buf = np.empty(max(1, n_nfa), np.int32)
     cnt = np.zeros(n_cols + 1, np.int64)
+    fill = np.zeros(n_cols, np.int64)
+    # per DFA state: distinct column target lists seen so far (open addressing, stamped by state)
+    ct_size = 16
+    while ct_size < 2 * n_cols + 2:
+        ct_size *= 2
+    ct_mask = ct_size - 1
+    ct_stamp = np.zeros(ct_size, np.int64)
+    ct_lo = np.zeros(ct_size, np.int64)
+    ct_hi = np.zeros(ct_size, np.int64)
+    ct_id = np.zeros(ct_size, np.int64)
     bucket = np.empty(16, np.int32)
     edge_a = np.empty(16, np.int64)
     edge_b = np.empty(16, np.int64)
@@ -178,34 +188,38 @@ def subset_construction(n_nfa, start, final, eps_ptr, eps_to, be_ptr, be_lo, be_
         for k in range(n_cols):
             cnt[k + 1] += cnt[k]
         bucket = _grow_i32(bucket, total)
-        fill = cnt[:n_cols].copy()
+        fill[:] = cnt[:n_cols]
         for e in range(n_edges):
             t = edge_t[e]
             for col in range(edge_a[e], edge_b[e]):
                 bucket[fill[col]] = t
                 fill[col] += 1
         row = i * n_cols
-        prev_lo = -1
-        prev_hi = -1
-        prev_id = -1
+        stamp = i + 1
         for col in range(n_cols):
             lo = cnt[col]
             hi = cnt[col + 1]
             if hi == lo:
                 trans[row + col] = -1
                 continue
-            # the same target list as the previous non-empty column gives the same DFA state
-            if prev_lo >= 0 and hi - lo == prev_hi - prev_lo:
-                same = True
-                for q in range(hi - lo):
-                    if bucket[lo + q] != bucket[prev_lo + q]:
-                        same = False
+            # the same target list as an earlier column of this state gives the same DFA state
+            lh = np.int64(_set_hash(bucket[lo:hi], hi - lo) & np.uint64(ct_mask))
+            found = -1
+            while ct_stamp[lh] == stamp:
+                a0 = ct_lo[lh]
+                if ct_hi[lh] - a0 == hi - lo:
+                    same = True
+                    for q in range(hi - lo):
+                        if bucket[lo + q] != bucket[a0 + q]:
+                            same = False
+                            break
+                    if same:
+                        found = ct_id[lh]
                         break
-                if same:
-                    trans[row + col] = prev_id
-                    prev_lo = lo
-                    prev_hi = hi
-                    continue
+                lh = (lh + 1) & ct_mask
+            if found >= 0:
+                trans[row + col] = found
+                continue
             # union of the targets' closures
             ustamp += 1
             m = 0
@@ -222,7 +236,8 @@ def subset_construction(n_nfa, start, final, eps_ptr, eps_to, be_ptr, be_lo, be_
                         umark[x] = ustamp
                         union_buf[m] = x
                         m += 1
-            key = np.sort(union_buf[:m])
+            key = union_buf[:m]
+            key.sort()  # in place: no allocation per transition
             slot = np.int64(_set_hash(key, m) & np.uint64(table_size - 1))
             found = -1
             while True:
@@ -275,8 +290,9 @@ def subset_construction(n_nfa, start, final, eps_ptr, eps_to, be_ptr, be_lo, be_
                             sl = (sl + 1) & (table_size - 1)
                         table[sl] = d
             trans[row + col] = found
-            prev_lo = lo
-            prev_hi = hi
-            prev_id = found
+            ct_stamp[lh] = stamp
+            ct_lo[lh] = lo
+            ct_hi[lh] = hi
+            ct_id[lh] = found
         i += 1
     return 0, trans[:n_dfa * n_cols], accept[:n_dfa], n_dfa, byte_class, n_bc

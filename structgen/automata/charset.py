@@ -211,6 +211,8 @@ def utf8_sequences(lo: int, hi: int) -> list[tuple[tuple[int, int], ...]]:
 def charset_automaton(ranges: Ranges) -> RangeAutomaton:
     """The minimal DFA (as a :class:`RangeAutomaton`) accepting the UTF-8 encodings of exactly the
     non-surrogate code points in ``ranges`` (one character each). Empty set → 0 states."""
+    if ranges and max(hi for _, hi in ranges) < 0x80:  # ASCII only: one byte-range edge per range
+        return RangeAutomaton((tuple((lo, hi, 1) for lo, hi in normalize(ranges)), ()), (False, True))
     # Trie of byte-range sequences; node 0 is the root; leaves are marked final.
     children: list[dict[tuple[int, int], int]] = [{}]
     final: list[bool] = [False]

@@ -38,6 +38,11 @@ class RangeAutomaton:
         return -1
 
     @functools.cached_property
+    def edge_list(self) -> tuple[tuple[int, int, int, int], ...]:
+        """All edges as ``(src, lo, hi, dst)`` tuples of Python ints, grouped by source state."""
+        return tuple((s, lo, hi, t) for s, edges in enumerate(self.edges) for lo, hi, t in edges)
+
+    @functools.cached_property
     def flat_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """All edges as int32 columns (src, lo, hi, dst), grouped by source state."""
         rows = [(s, lo, hi, t) for s, edges in enumerate(self.edges) for lo, hi, t in edges]

@@ -67,15 +67,17 @@ class NFA:
     # ------------------------------------------------------------------ fragment builders
     def literal(self, src: int, data: bytes) -> int:
         """Chain matching exactly ``data`` from ``src``; returns the exit state."""
-        if not data:
+        n = len(data)
+        if not n:
             return src
-        base = self.add_states(len(data))
+        base = self.n_states
+        self.n_states = base + n
         self.b_src.append(src)
-        self.b_src.extend(range(base, base + len(data) - 1))
-        self.b_lo.frombytes(np.frombuffer(data, np.uint8).astype(np.int32).tobytes())
-        self.b_hi.frombytes(np.frombuffer(data, np.uint8).astype(np.int32).tobytes())
-        self.b_dst.extend(range(base, base + len(data)))
-        return base + len(data) - 1
+        self.b_src.extend(range(base, base + n - 1))
+        self.b_lo.extend(data)  # iterating bytes gives the byte values
+        self.b_hi.extend(data)
+        self.b_dst.extend(range(base, base + n))
+        return base + n - 1
 
     def embed(self, src: int, frag: RangeAutomaton) -> int:
         """Copy ``frag`` after ``src``; returns the exit state (reached from every accepting state).
@@ -91,18 +93,25 @@ class NFA:
         if n == 1 and sink == 0:
             return src  # the empty string
         merge_start = not frag.start_has_incoming
-        base = self.add_states(n)
-        exit_ = self.add_state() if sink < 0 else base + sink
+        base = self.n_states
+        self.n_states = base + n
+        if sink < 0:
+            exit_ = self.n_states
+            self.n_states += 1
+        else:
+            exit_ = base + sink
         if not merge_start:
             self.add_eps(src, base)
-        f_src, f_lo, f_hi, f_dst = frag.flat_edges
-        if f_src.shape[0] <= _SMALL_FRAGMENT_EDGES:
-            for s, lo, hi, t in zip(f_src.tolist(), f_lo.tolist(), f_hi.tolist(), f_dst.tolist()):
-                self.b_src.append(src if s == 0 and merge_start else base + s)
-                self.b_lo.append(lo)
-                self.b_hi.append(hi)
-                self.b_dst.append(base + t)
+        edges = frag.edge_list
+        if len(edges) <= _SMALL_FRAGMENT_EDGES:
+            b_src, b_lo, b_hi, b_dst = self.b_src, self.b_lo, self.b_hi, self.b_dst
+            for s, lo, hi, t in edges:
+                b_src.append(src if s == 0 and merge_start else base + s)
+                b_lo.append(lo)
+                b_hi.append(hi)
+                b_dst.append(base + t)
         else:
+            f_src, f_lo, f_hi, f_dst = frag.flat_edges
             mapped = f_src + np.int32(base)
             if merge_start:
                 mapped[f_src == 0] = src

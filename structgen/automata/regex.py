@@ -9,12 +9,14 @@ construction over byte classes → trim → minimize → canonical numbering (:m
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 
 from structgen.automata import charset as cs
 from structgen.automata.byte_dfa import ByteDFA
 from structgen.automata.dfa import canonical_form, determinize, trim_minimize
+from structgen.automata.fragments import RangeAutomaton
 from structgen.automata.nfa import NFA
 from structgen.automata.regex_parser import Chars, Concat, RNode, Repeat, Union, parse_regex
 from structgen.errors import CompileLimitError
@@ -119,3 +121,46 @@ def compile_regex_dfa(pattern: str, flags: int = 0, *, max_states: int = DEFAULT
     trans.setflags(write=False)
     accept.setflags(write=False)
     return ByteDFA(trans, accept, pattern, flags)
+
+
+# One class atom as written by ``charsets.class_regex``: an ASCII letter/digit or a hex escape.
+_ATOM = r"(?:[A-Za-z0-9]|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8})"
+_SIMPLE_CLASS = re.compile(rf"\[(?:{_ATOM}(?:-{_ATOM})?)+\]|{_ATOM}")
+_CLASS_ITEM = re.compile(rf"({_ATOM})(?:-({_ATOM}))?")
+
+
+def _atom_code_point(atom: str) -> int:
+    return ord(atom) if len(atom) == 1 else int(atom[2:], 16)
+
+
+def simple_class_ranges(pattern: str, flags: int = 0) -> cs.Ranges | None:
+    """The code point set of ``pattern`` when it is a plain character class without flags — one
+    atom, or ``[...]`` of atoms and ranges ``a-b``, where an atom is an ASCII letter or digit or a
+    ``\\xHH`` / ``\\uHHHH`` / ``\\UHHHHHHHH`` escape (the form generated regexes use); else None.
+    Anything this does not recognize exactly (and every syntax error) is left to ``re``'s parser."""
+    if flags or not _SIMPLE_CLASS.fullmatch(pattern):
+        return None
+    body = pattern[1:-1] if pattern[0] == "[" else pattern
+    parts = []
+    for m in _CLASS_ITEM.finditer(body):
+        lo = _atom_code_point(m.group(1))
+        hi = lo if m.group(2) is None else _atom_code_point(m.group(2))
+        if lo > hi or hi > cs.MAX_CODE_POINT:
+            return None  # re reports the error
+        parts.append((lo, hi))
+    return cs.normalize(parts)
+
+
+@functools.lru_cache(maxsize=8192)
+def regex_fragment(pattern: str, flags: int = 0) -> RangeAutomaton:
+    """The minimal DFA of ``pattern`` (full-match, UTF-8; as :func:`compile_regex_dfa`) as a
+    :class:`RangeAutomaton` ready to embed into a larger NFA (cached by pattern and flags).
+
+    Plain character classes (:func:`simple_class_ranges`), the bulk of generated terminals, are
+    built directly as UTF-8 range automata, without parsing or determinizing; everything else
+    goes through :func:`compile_regex_dfa`. Raises what :func:`compile_regex_dfa` raises.
+    """
+    ranges = simple_class_ranges(pattern, flags)
+    if ranges is not None:
+        return cs.charset_automaton(ranges)
+    return compile_regex_dfa(pattern, flags).range_automaton

@@ -18,10 +18,10 @@ grammar) are determinized and minimized once.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
+import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +29,7 @@ import numpy as np
 from structgen.automata import _kernels
 from structgen.automata.dfa import CanonicalDFA, LabeledDFA, canonical_form, determinize, trim_minimize
 from structgen.automata.nfa import NFA
-from structgen.automata.regex import compile_regex_dfa, repeat_fragment
+from structgen.automata.regex import regex_fragment, repeat_fragment
 from structgen.errors import CompileLimitError, GrammarError, RegexError
 from structgen.cfg.automaton import GrammarAutomaton
 from structgen.cfg.ir import Alt, Bytes, Expr, Grammar, Literal, Ref, Regex, Repeat, Seq
@@ -39,28 +39,9 @@ _NFA_STATES_PER_DFA_STATE = 4
 
 
 # --------------------------------------------------------------------------- IR walking
-def _collect_refs(expr: Expr, out: dict[str, None], rule: str) -> None:
-    """Ordered set of rule names referenced by ``expr`` (first appearance order); validates nodes."""
-    stack = [expr]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, Ref):
-            out.setdefault(e.name, None)
-        elif isinstance(e, (Seq, Alt)):
-            stack.extend(reversed(e.items))
-        elif isinstance(e, Repeat):
-            if e.min < 0 or (e.max is not None and e.max < e.min):
-                raise GrammarError(f"rule {rule!r}: invalid repetition bounds {{{e.min},{e.max}}}")
-            stack.append(e.item)
-        elif isinstance(e, (Regex, Literal, Bytes)):
-            pass
-        else:
-            raise GrammarError(f"rule {rule!r}: unknown grammar expression {e!r}")
-
-
 def _terminal_fragment(expr: Regex, rule: str):
     try:
-        return compile_regex_dfa(expr.pattern, expr.flags).range_automaton
+        return regex_fragment(expr.pattern, expr.flags)
     except RegexError as e:
         raise RegexError(f"rule {rule!r}: {e.args[0] if e.args else e}", None, None, e.construct) from None
 
@@ -72,96 +53,138 @@ def _literal_bytes(expr: Literal, rule: str) -> bytes:
         raise GrammarError(f"rule {rule!r}: literal {expr.text!r} is not encodable as UTF-8") from None
 
 
-def _estimate(expr: Expr, cap: int, rule: str) -> int:
-    """Upper estimate of the NFA states :func:`_build` creates (saturating above ``cap``)."""
-    if isinstance(expr, Regex):
-        return _terminal_fragment(expr, rule).n_states + 1
-    if isinstance(expr, Literal):
-        return len(_literal_bytes(expr, rule)) + 1
-    if isinstance(expr, Bytes):
-        return len(expr.data) + 1
-    if isinstance(expr, Ref):
-        return 1
-    if isinstance(expr, (Seq, Alt)):
-        total = 1
-        for it in expr.items:
-            total += _estimate(it, cap, rule)
-            if total > cap:
-                return cap + 1
-        return total
-    if isinstance(expr, Repeat):
-        copies = expr.min + 1 if expr.max is None else expr.max
-        return min(cap + 1, _estimate(expr.item, cap, rule) * max(copies, 1) + 2)
-    raise GrammarError(f"rule {rule!r}: unknown grammar expression {expr!r}")
+def _too_large(rule: str, cap: int, max_states: int) -> CompileLimitError:
+    return CompileLimitError(f"rule {rule!r} expands to more than {cap} NFA states "
+                             f"(limit max_states={max_states})")
 
 
-def _build(nfa: NFA, expr: Expr, src: int, labels: dict[str, int], rule: str) -> int:
-    """Add the fragment of ``expr`` from ``src``; return its exit state."""
-    if isinstance(expr, Literal):
-        return nfa.literal(src, _literal_bytes(expr, rule))
-    if isinstance(expr, Bytes):
-        return nfa.literal(src, expr.data)
-    if isinstance(expr, Ref):
-        dst = nfa.add_state()
-        nfa.add_label(src, labels[expr.name], dst)
-        return dst
-    if isinstance(expr, Regex):
-        return nfa.embed(src, _terminal_fragment(expr, rule))
-    if isinstance(expr, Seq):
-        cur = src
-        for it in expr.items:
-            cur = _build(nfa, it, cur, labels, rule)
-        return cur
-    if isinstance(expr, Alt):
-        exit_ = nfa.add_state()
-        for it in expr.items:
-            nfa.add_eps(_build(nfa, it, src, labels, rule), exit_)
-        return exit_
-    if isinstance(expr, Repeat):
-        return repeat_fragment(nfa, src, expr.min, expr.max,
-                               lambda s: _build(nfa, expr.item, s, labels, rule))
-    raise GrammarError(f"rule {rule!r}: unknown grammar expression {expr!r}")
+class _Builder:
+    """Thompson construction of one rule body into an :class:`NFA`, bounded by ``cap`` NFA states.
+
+    The bound is checked as the NFA grows: a counted repetition is refused as soon as its first
+    copy shows that all copies would exceed it (so ``x{0,10**7}`` fails at once), and every other
+    construct is linear in the size of the expression."""
+
+    __slots__ = ("nfa", "labels", "rule", "cap", "max_states")
+
+    def __init__(self, labels: dict[str, int], rule: str, max_states: int) -> None:
+        self.nfa = NFA()
+        self.labels = labels
+        self.rule = rule
+        self.max_states = max_states
+        self.cap = max_states * _NFA_STATES_PER_DFA_STATE
+
+    def check(self) -> None:
+        if self.nfa.n_states > self.cap:
+            raise _too_large(self.rule, self.cap, self.max_states)
+
+    def build(self, expr: Expr, src: int) -> int:
+        """Add the fragment of ``expr`` (an abstracted body: exact IR node types) from ``src``;
+        return its exit state."""
+        nfa = self.nfa
+        t = type(expr)
+        if t is Regex:
+            return nfa.embed(src, _terminal_fragment(expr, self.rule))
+        if t is Seq:
+            cur = src
+            for it in expr.items:
+                cur = self.build(it, cur)
+            return cur
+        if t is Literal:
+            return nfa.literal(src, _literal_bytes(expr, self.rule))
+        if t is Ref:
+            dst = nfa.add_state()
+            nfa.add_label(src, self.labels[expr.name], dst)
+            return dst
+        if t is Alt:
+            exit_ = nfa.add_state()
+            for it in expr.items:
+                nfa.add_eps(self.build(it, src), exit_)
+            return exit_
+        if t is Repeat:
+            copies = max(expr.min + 1 if expr.max is None else expr.max, 1)
+            before = nfa.n_states
+            first = [True]
+
+            def one(s: int) -> int:
+                out = self.build(expr.item, s)
+                if first[0]:
+                    first[0] = False
+                    if before + (nfa.n_states - before) * copies > self.cap:
+                        raise _too_large(self.rule, self.cap, self.max_states)
+                self.check()
+                return out
+
+            return repeat_fragment(nfa, src, expr.min, expr.max, one)
+        if t is Bytes:
+            return nfa.literal(src, expr.data)
+        if isinstance(expr, Regex):  # a subclass of a terminal type (containers are normalized)
+            return nfa.embed(src, _terminal_fragment(expr, self.rule))
+        if isinstance(expr, Literal):
+            return nfa.literal(src, _literal_bytes(expr, self.rule))
+        if isinstance(expr, Bytes):
+            return nfa.literal(src, expr.data)
+        raise GrammarError(f"rule {self.rule!r}: unknown grammar expression {expr!r}")
 
 
-def _abstract(expr: Expr, labels: dict[str, int]) -> Expr:
+_LABEL_REFS: list[Ref] = []
+
+
+def _label_ref(i: int) -> Ref:
+    while len(_LABEL_REFS) <= i:
+        _LABEL_REFS.append(Ref(f"#{len(_LABEL_REFS)}"))
+    return _LABEL_REFS[i]
+
+
+def _abstract(expr: Expr, labels: dict[str, int], rule: str) -> Expr:
     """``expr`` with every ``Ref(name)`` renamed to ``Ref("#<label>")``: the rule body up to the
-    names of the rules it calls (which only pick call labels), used as a cache key."""
-    if isinstance(expr, Ref):
-        return Ref(f"#{labels[expr.name]}")
-    if isinstance(expr, (Seq, Alt)):
-        items = tuple(_abstract(it, labels) for it in expr.items)
-        if all(a is b for a, b in zip(items, expr.items)):
-            return expr
-        return type(expr)(items)
-    if isinstance(expr, Repeat):
-        item = _abstract(expr.item, labels)
+    names of the rules it calls (which only pick call labels), used as a cache key. Labels are
+    assigned to callee names in ``labels`` in first-appearance order (depth-first, left to
+    right). Validates the expression (node types, repetition bounds)."""
+    t = type(expr)
+    if t is Seq or t is Alt:
+        items = expr.items
+        new = [_abstract(it, labels, rule) for it in items]
+        for a, b in zip(new, items):
+            if a is not b:
+                return t(tuple(new))
+        return expr
+    if t is Regex or t is Literal:
+        return expr
+    if t is Ref:
+        i = labels.get(expr.name)
+        if i is None:
+            i = labels[expr.name] = len(labels)
+        return _label_ref(i)
+    if t is Repeat:
+        if expr.min < 0 or (expr.max is not None and expr.max < expr.min):
+            raise GrammarError(f"rule {rule!r}: invalid repetition bounds {{{expr.min},{expr.max}}}")
+        item = _abstract(expr.item, labels, rule)
         return expr if item is expr.item else Repeat(item, expr.min, expr.max)
-    return expr
+    if t is Bytes:
+        return expr
+    # subclasses of the node types (rare): normalized to the base type, then as above
+    if isinstance(expr, (Seq, Alt)):
+        return _abstract((Seq if isinstance(expr, Seq) else Alt)(tuple(expr.items)), labels, rule)
+    if isinstance(expr, Ref):
+        return _abstract(Ref(expr.name), labels, rule)
+    if isinstance(expr, Repeat):
+        return _abstract(Repeat(expr.item, expr.min, expr.max), labels, rule)
+    if isinstance(expr, (Regex, Literal, Bytes)):
+        return expr
+    raise GrammarError(f"rule {rule!r}: unknown grammar expression {expr!r}")
 
 
-@functools.lru_cache(maxsize=8192)
-def _body_dfa(body: Expr, n_labels: int, max_states: int, name: str) -> LabeledDFA:
+def _determinize_body(body: Expr, n_labels: int, max_states: int, name: str) -> LabeledDFA:
     """Determinized automaton of an abstracted rule body (call labels ``#0..#n_labels-1``)."""
-    cap = max_states * _NFA_STATES_PER_DFA_STATE
-    if _estimate(body, cap, name) > cap:
-        raise CompileLimitError(f"rule {name!r} expands to more than {cap} NFA states "
-                                f"(limit max_states={max_states})")
-    nfa = NFA()
-    start = nfa.add_state()
-    final = _build(nfa, body, start, {f"#{i}": i for i in range(n_labels)}, name)
+    b = _Builder({f"#{i}": i for i in range(n_labels)}, name, max_states)
+    start = b.nfa.add_state()
+    final = b.build(body, start)
+    b.check()
     try:
-        dfa = determinize(nfa, start, final, n_labels, max_states=max_states)
+        dfa = determinize(b.nfa, start, final, n_labels, max_states=max_states)
     except CompileLimitError as e:
         raise CompileLimitError(f"rule {name!r}: {e}") from None
-    dfa.trans.setflags(write=False)
-    dfa.accept.setflags(write=False)
-    return dfa
-
-
-@functools.lru_cache(maxsize=8192)
-def _reduced_dfa(body: Expr, n_labels: int, max_states: int, allowed: tuple[bool, ...]) -> LabeledDFA:
-    """Trimmed, minimized automaton of an abstracted body with calls limited to ``allowed`` labels."""
-    dfa = trim_minimize(_body_dfa(body, n_labels, max_states, ""), np.array(allowed, dtype=bool))
     dfa.trans.setflags(write=False)
     dfa.accept.setflags(write=False)
     return dfa
@@ -174,11 +197,8 @@ class _CanonicalRule:
     slot_labels: tuple[int, ...]  # distinct call labels in canonical first-use order
 
 
-@functools.lru_cache(maxsize=8192)
-def _canonical_rule(body: Expr, n_labels: int, max_states: int, allowed: tuple[bool, ...],
-                    label_order: tuple[int, ...]) -> _CanonicalRule:
-    cd = canonical_form(_reduced_dfa(body, n_labels, max_states, allowed),
-                        np.asarray(label_order, dtype=np.int64))
+def _canonical_rule(reduced: LabeledDFA, label_order: tuple[int, ...]) -> _CanonicalRule:
+    cd = canonical_form(reduced, np.asarray(label_order, dtype=np.int64))
     for arr in (cd.byte_trans, cd.accept, cd.label_trans, cd.call_state, cd.call_label, cd.call_target):
         arr.setflags(write=False)
     labels = cd.call_label.tolist()
@@ -194,10 +214,8 @@ def _canonical_rule(body: Expr, n_labels: int, max_states: int, allowed: tuple[b
     return _CanonicalRule(cd, h.digest(), slot_labels)
 
 
-@functools.lru_cache(maxsize=8192)
-def _shallow_key(body: Expr, n_labels: int, max_states: int, allowed: tuple[bool, ...]) -> str:
+def _shallow_key(d: LabeledDFA) -> str:
     """A numbering-independent summary of a rule automaton (orders calls within a cycle)."""
-    d = _reduced_dfa(body, n_labels, max_states, allowed)
     bt = d.byte_table()
     per_state = np.stack([d.accept.astype(np.int64), (bt >= 0).sum(axis=1),
                           (d.label_table() >= 0).sum(axis=1)], axis=1)
@@ -205,31 +223,115 @@ def _shallow_key(body: Expr, n_labels: int, max_states: int, allowed: tuple[bool
     return hashlib.sha256(per_state.tobytes()).hexdigest()
 
 
+class _BodyKey:
+    """Cache key of an abstracted rule body: the body's (recursive) hash is computed once, so the
+    per-rule cache below costs one tree hash per rule and compile, not one per lookup."""
+
+    __slots__ = ("body", "n_labels", "max_states", "_hash")
+
+    def __init__(self, body: Expr, n_labels: int, max_states: int) -> None:
+        self.body = body
+        self.n_labels = n_labels
+        self.max_states = max_states
+        self._hash = hash((body, n_labels, max_states))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, _BodyKey) and self._hash == other._hash
+                                 and self.n_labels == other.n_labels and self.max_states == other.max_states
+                                 and self.body == other.body)
+
+
+class _BodyEntry:
+    """Everything derived from one abstracted body: its determinized automaton and, per set of
+    allowed call labels, the reduced (trimmed, minimized) automaton, its shallow summary and its
+    canonical forms (per call-label order)."""
+
+    __slots__ = ("dfa", "reduced", "shallow", "canonical")
+
+    def __init__(self, dfa: LabeledDFA) -> None:
+        self.dfa = dfa
+        self.reduced: dict[tuple[bool, ...], LabeledDFA] = {}
+        self.shallow: dict[tuple[bool, ...], str] = {}
+        self.canonical: dict[tuple[tuple[bool, ...], tuple[int, ...]], _CanonicalRule] = {}
+
+
+class _BodyCache:
+    """Process-wide LRU of :class:`_BodyEntry` by :class:`_BodyKey` (errors are not cached)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[_BodyKey, _BodyEntry] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def entry(self, key: _BodyKey, name: str) -> _BodyEntry:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return hit
+            self.misses += 1
+        entry = _BodyEntry(_determinize_body(key.body, key.n_labels, key.max_states, name))
+        with self._lock:
+            entry = self._items.setdefault(key, entry)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_BODIES = _BodyCache(8192)
+
+
 @dataclass
 class _Rule:
     """Per-rule working state: body up to callee names (cache key) and its callees by label."""
     name: str
-    key: Expr
+    key: _BodyKey
     callees: list[str]
     max_states: int
     allowed: tuple[bool, ...] = ()
+    _entry: _BodyEntry | None = None
 
     def determinized(self) -> LabeledDFA:
-        try:
-            # the name only appears in error messages (errors are not cached): retry with it
-            return _body_dfa(self.key, len(self.callees), self.max_states, "")
-        except (GrammarError, RegexError, CompileLimitError):
-            _body_dfa(self.key, len(self.callees), self.max_states, self.name)
-            raise
+        self._entry = _BODIES.entry(self.key, self.name)
+        return self._entry.dfa
 
     def reduced(self) -> LabeledDFA:
-        return _reduced_dfa(self.key, len(self.callees), self.max_states, self.allowed)
+        e = self._entry
+        d = e.reduced.get(self.allowed)
+        if d is None:
+            d = trim_minimize(e.dfa, np.array(self.allowed, dtype=bool))
+            d.trans.setflags(write=False)
+            d.accept.setflags(write=False)
+            d = e.reduced.setdefault(self.allowed, d)
+        return d
 
     def shallow(self) -> str:
-        return _shallow_key(self.key, len(self.callees), self.max_states, self.allowed)
+        e = self._entry
+        h = e.shallow.get(self.allowed)
+        if h is None:
+            h = e.shallow.setdefault(self.allowed, _shallow_key(self.reduced()))
+        return h
 
     def canonical(self, label_order: tuple[int, ...]) -> _CanonicalRule:
-        return _canonical_rule(self.key, len(self.callees), self.max_states, self.allowed, label_order)
+        e = self._entry
+        k = (self.allowed, label_order)
+        cr = e.canonical.get(k)
+        if cr is None:
+            cr = e.canonical.setdefault(k, _canonical_rule(self.reduced(), label_order))
+        return cr
 
 
 # --------------------------------------------------------------------------- fixpoints
@@ -336,15 +438,16 @@ def compile_grammar_automaton(grammar: Grammar, *, max_states: int = 2_000_000) 
     start = grammar.start
     if start not in rules:
         raise GrammarError(f"start rule {start!r} is not defined")
-    # validate every rule; collect callees in first-appearance order
+    # validate every rule; abstract its callees to call labels (first-appearance order)
     all_callees: dict[str, list[str]] = {}
+    abstract: dict[str, Expr] = {}
     for name, body in rules.items():
-        refs: dict[str, None] = {}
-        _collect_refs(body, refs, name)
-        for ref in refs:
+        labels: dict[str, int] = {}
+        abstract[name] = _abstract(body, labels, name)
+        for ref in labels:
             if ref not in rules:
                 raise GrammarError(f"rule {name!r} references undefined rule {ref!r}")
-        all_callees[name] = list(refs)
+        all_callees[name] = list(labels)
     # rules reachable from start (IR level)
     order = [start]
     seen_ir = {start}
@@ -353,8 +456,8 @@ def compile_grammar_automaton(grammar: Grammar, *, max_states: int = 2_000_000) 
             if c not in seen_ir:
                 seen_ir.add(c)
                 order.append(c)
-    work = {r: _Rule(r, _abstract(rules[r], {c: i for i, c in enumerate(all_callees[r])}),
-                     all_callees[r], max_states) for r in order}
+    work = {r: _Rule(r, _BodyKey(abstract[r], len(all_callees[r]), max_states), all_callees[r], max_states)
+            for r in order}
     callees = {r: w.callees for r, w in work.items()}
     dfas = {r: w.determinized() for r, w in work.items()}
     t_det = time.perf_counter()

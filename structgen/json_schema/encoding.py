@@ -114,6 +114,21 @@ def _pairs(astral: cs.Ranges) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     return merged
 
 
+def _short_escape_regex(ranges: cs.Ranges) -> str | None:
+    """Regex of the short escapes (``\\n``, ``\\"``, ...) spelling characters of ``ranges``."""
+    short = [SHORT_ESCAPES[c] for c in sorted(SHORT_ESCAPES) if cs.contains(ranges, c)]
+    if not short:
+        return None
+    esc = "".join(re.escape(ch) if ch in '\\"/' else ch for ch in short)
+    return r"\\" + (esc if len(short) == 1 else "[" + esc + "]")
+
+
+def _astral_regexes(ranges: cs.Ranges) -> list[str]:
+    """Regexes (after ``\\u``) of the surrogate-pair escapes of the astral characters of ``ranges``."""
+    astral = cs.intersect(ranges, ((0x10000, cs.MAX_CP),))
+    return [hex4_regex(((h0, h1),)) + r"\\u" + hex4_regex(((l0, l1),)) for (h0, h1), (l0, l1) in _pairs(astral)]
+
+
 @functools.lru_cache(maxsize=8192)
 def encode_set_regex(ranges: cs.Ranges) -> str:
     """Regex (Python syntax, over the encoded text) matching every spelling of one character of
@@ -124,27 +139,80 @@ def encode_set_regex(ranges: cs.Ranges) -> str:
     raw = cs.intersect(ranges, RAW)
     if raw:
         alts.append(cs.class_regex(raw))
-    short = [SHORT_ESCAPES[c] for c in sorted(SHORT_ESCAPES) if cs.contains(ranges, c)]
+    short = _short_escape_regex(ranges)
     if short:
-        esc = "".join(re.escape(ch) if ch in '\\"/' else ch for ch in short)
-        alts.append(r"\\" + (esc if len(short) == 1 else "[" + esc + "]"))
+        alts.append(short)
     u_alts = []
     bmp = cs.intersect(ranges, ((0, 0xFFFF),))
     if bmp:
         u_alts.append(hex4_regex(bmp))
-    astral = cs.intersect(ranges, ((0x10000, cs.MAX_CP),))
-    for (h0, h1), (l0, l1) in _pairs(astral):
-        u_alts.append(hex4_regex(((h0, h1),)) + r"\\u" + hex4_regex(((l0, l1),)))
+    u_alts.extend(_astral_regexes(ranges))
     if u_alts:
         body = u_alts[0] if len(u_alts) == 1 else "(?:" + "|".join(u_alts) + ")"
         alts.append(r"\\u" + body)
     return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
 
+@functools.lru_cache(maxsize=1024)
+def _nibble_class(nibbles: tuple[int, ...]) -> ir.Expr:
+    """One hex digit (either letter case) with a value in ``nibbles``: a plain character class."""
+    cps: list[int] = []
+    for v in nibbles:
+        if v < 10:
+            cps.append(ord("0") + v)
+        else:
+            cps += [ord("a") + v - 10, ord("A") + v - 10]
+    return ir.Regex(cs.class_regex(cs.normalize((c, c) for c in cps)))
+
+
+def _hex_low_ir(low: cs.Ranges) -> ir.Expr:
+    """IR of the 4 hex digits ``00XY`` of the code points in ``low`` (all below 0x100): high
+    nibbles grouped by their set of low nibbles, so only plain classes appear (no regex to parse)."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for hi_nib in range(16):
+        los = tuple(v & 0xF for lo, hi in low for v in range(max(lo, hi_nib << 4), min(hi, (hi_nib << 4) | 0xF) + 1))
+        if los:
+            groups.setdefault(los, []).append(hi_nib)
+    alts = [ir.Seq((_nibble_class(tuple(his)), _nibble_class(los))) for los, his in groups.items()]
+    return ir.seq(ir.Literal("00"), ir_alt(*alts))
+
+
+#: Sets with at most this many BMP ranges are encoded as one regex terminal; larger (irregular)
+#: sets as an alternation of per-spelling terminals (see :func:`encode_set`).
+_ONE_REGEX_MAX_BMP_RANGES = 2
+
+
+@functools.lru_cache(maxsize=8192)
 def encode_set(ranges: cs.Ranges) -> ir.Expr:
+    """IR matching every spelling of one character of ``ranges`` (the language of
+    :func:`encode_set_regex`). Small sets are one :class:`~structgen.cfg.ir.Regex`; a set with many
+    ranges (e.g. "any character except these") becomes the alternation of its raw class (a plain
+    character class, built without parsing), its short escapes and ``\\u`` followed by a hex regex
+    for the code points below 0x100, one for the rest of the BMP and one for the surrogate pairs:
+    all but the first recur across schemas, so the grammar compiler builds their automata once
+    instead of parsing and determinizing a new large regex for every distinct set."""
     if not ranges:
         return ir.NOTHING
-    return ir.Regex(encode_set_regex(ranges))
+    bmp = cs.intersect(ranges, ((0, 0xFFFF),))
+    if len(bmp) <= _ONE_REGEX_MAX_BMP_RANGES:
+        return ir.Regex(encode_set_regex(ranges))
+    alts: list[ir.Expr] = []
+    raw = cs.intersect(ranges, RAW)
+    if raw:
+        alts.append(ir.Regex(cs.class_regex(raw)))
+    short = _short_escape_regex(ranges)
+    if short:
+        alts.append(ir.Regex(short))
+    # \u escapes: one hex regex for the code points below 0x100 (specific to the set), one for
+    # the rest of the BMP and one for the surrogate pairs (the same for most sets)
+    low = cs.intersect(bmp, ((0, 0xFF),))
+    high = cs.intersect(bmp, ((0x100, 0xFFFF),))
+    u_alts = ([_hex_low_ir(low)] if low else []) + ([ir.Regex(hex4_regex(high))] if high else [])
+    astral = _astral_regexes(ranges)
+    if astral:
+        u_alts.append(ir.Regex(astral[0] if len(astral) == 1 else "(?:" + "|".join(astral) + ")"))
+    alts.append(ir.seq(ir.Literal("\\u"), ir_alt(*u_alts)))
+    return ir_alt(*alts)
 
 
 #: Any one scalar value, every spelling, no lone surrogates (the unit of counted strings).
@@ -154,24 +222,55 @@ ANY_UNIT_REGEX = encode_set_regex(cs.UNIVERSE)
 JSON_STRING_REGEX = '"(?:' + ANY_UNIT_REGEX + ')*"'
 
 
+@functools.lru_cache(maxsize=8192)
+def _raw_set(ranges: cs.Ranges) -> ir.Expr:
+    """IR of the unescaped spellings of one character of ``ranges`` (those that need none)."""
+    raw = cs.intersect(ranges, RAW)
+    if len(raw) == 1 and raw[0][0] == raw[0][1]:
+        return ir.Literal(chr(raw[0][0]))
+    return ir.Regex(cs.class_regex(raw)) if raw else ir.NOTHING
+
+
+def _join_literals(e: ir.Expr) -> ir.Expr:
+    """``e`` with adjacent literals of a sequence merged into one (fewer IR nodes to compile)."""
+    if type(e) is not ir.Seq:
+        return e
+    out: list[ir.Expr] = []
+    for it in e.items:
+        if type(it) is ir.Literal and out and type(out[-1]) is ir.Literal:
+            out[-1] = ir.Literal(out[-1].text + it.text)
+        else:
+            out.append(it)
+    if len(out) == len(e.items):
+        return e
+    return out[0] if len(out) == 1 else ir.Seq(tuple(out))
+
+
 def encode_lang(x: L.Lang, repeat, raw_only: bool = False) -> ir.Expr:
     """Encoded-form IR of a decoded language ``x``. ``repeat(item, lo, hi)`` builds bounded
     repetitions (so large counts can be chunked into helper rules). ``raw_only``: accept only the
     unescaped spelling of each character (characters that need escaping are dropped)."""
-    if isinstance(x, L.Chars):
-        if raw_only:
-            raw = cs.intersect(x.ranges, RAW)
-            return ir.Regex(cs.class_regex(raw)) if raw else ir.NOTHING
-        return encode_set(x.ranges)
-    if isinstance(x, L.Cat):
-        return ir.seq(*(encode_lang(i, repeat, raw_only) for i in x.items)) if x.items else ir.EMPTY
-    if isinstance(x, L.Or):
-        if not x.items:
-            return ir.NOTHING
-        return ir_alt(*(encode_lang(i, repeat, raw_only) for i in x.items))
-    if isinstance(x, L.Rep):
-        return repeat(encode_lang(x.item, repeat, raw_only), x.min, x.max)
-    raise TypeError(f"cannot encode {x!r}")
+    return _encode(x, repeat, raw_only, {})
+
+
+def _encode(x: L.Lang, repeat, raw_only: bool, memo: dict[int, ir.Expr]) -> ir.Expr:
+    """:func:`encode_lang`; ``memo`` maps ``id`` of already encoded (shared) nodes of ``x``."""
+    hit = memo.get(id(x))
+    if hit is not None:
+        return hit
+    t = type(x)
+    if t is L.Chars:
+        out = _raw_set(x.ranges) if raw_only else encode_set(x.ranges)
+    elif t is L.Cat:
+        out = _join_literals(ir.seq(*[_encode(i, repeat, raw_only, memo) for i in x.items])) if x.items else ir.EMPTY
+    elif t is L.Or:
+        out = ir_alt(*[_encode(i, repeat, raw_only, memo) for i in x.items]) if x.items else ir.NOTHING
+    elif t is L.Rep:
+        out = repeat(_encode(x.item, repeat, raw_only, memo), x.min, x.max)
+    else:
+        raise TypeError(f"cannot encode {x!r}")
+    memo[id(x)] = out
+    return out
 
 
 _PLAIN = set(range(0x20, 0x7F)) - {0x22, 0x5C, 0x2F}

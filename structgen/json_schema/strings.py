@@ -12,6 +12,7 @@ check, the format is dropped with a warning).
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable, Iterable, Optional
 
@@ -49,29 +50,93 @@ def fullmatch_language_dotall(rx: str) -> L.Lang:
 
 
 def not_in_lang(words: Iterable[str]) -> L.Lang:
-    """All strings (over the universe) except ``words`` — a trie complement, linear size."""
+    """All strings (over the universe) except ``words``, linear in the size of their trie.
+
+    A string is not a word iff it ends at a trie node that is no word end (``NF``), or it leaves
+    the trie: a trie path ``p`` to node ``t`` followed by a character ``c`` that is not a child of
+    ``t``, then anything. With ``U`` the characters used in the trie and ``R`` the rest, ``c`` is
+    either in ``R`` (any path, so ``T·R`` with ``T`` the prefix-closed trie) or in ``U`` minus the
+    children of ``t`` (``E_U``)::
+
+        not_in(words) = NF | (T·R | E_U) · ANY*
+
+    Written this way the expression contains ``R`` and ``ANY*`` once each (instead of a copy per
+    trie node), so its automaton determinizes to about one state per trie node.
+    """
     trie: dict = {}
-    END = object()
+    END = -1
     for w in words:
         node = trie
         for ch in w:
             node = node.setdefault(ord(ch), {})
         node[END] = True
 
-    def build(node: dict) -> L.Lang:
-        kids = sorted(k for k in node if k is not END)
-        alts = []
-        if END not in node:
-            alts.append(L.EPS)
-        others = cs.subtract(cs.UNIVERSE, cs.normalize((k, k) for k in kids))
-        if others:
-            alts.append(L.cat(L.Chars(others), ANY_STRING))
-        for k in kids:
-            if cs.contains(cs.UNIVERSE, k):
-                alts.append(L.cat(L.Chars(cs.single(k)), build(node[k])))
-        return L.alt(*alts)
+    def kids(node: dict) -> list[int]:
+        return sorted(k for k in node if k != END and (k < cs.SURROGATE_LO or k > cs.SURROGATE_HI))
 
-    return build(trie)
+    used: set[int] = set()
+    stack = [trie]
+    while stack:
+        node = stack.pop()
+        ks = kids(node)
+        used.update(ks)
+        stack.extend(node[k] for k in ks)
+    used_points = sorted(used)
+    u_set = _points_to_ranges(used_points)
+    rest = cs.subtract(cs.UNIVERSE, u_set)
+    off_memo: dict[tuple[int, ...], L.Lang] = {}
+
+    # Nodes are built directly (alternatives start with distinct characters, so the smart
+    # constructors' merging and deduplication would find nothing to do).
+    def then(k: int, sub: L.Lang) -> L.Lang:  # k · sub
+        c = _char(k)
+        if sub is L.EPS:
+            return c
+        return L.Cat((c,) + sub.items) if type(sub) is L.Cat else L.Cat((c, sub))
+
+    def either(alts: list[L.Lang]) -> L.Lang:
+        return L.NONE if not alts else alts[0] if len(alts) == 1 else L.Or(tuple(alts))
+
+    def non_final(node: dict) -> L.Lang:   # NF: paths ending at a node that is no word end
+        alts = [] if END in node else [L.EPS]
+        for k in kids(node):
+            sub = non_final(node[k])
+            if sub is not L.NONE:
+                alts.append(then(k, sub))
+        return either(alts)
+
+    def prefixes(node: dict) -> L.Lang:    # T: every path of the trie
+        return either([L.EPS] + [then(k, prefixes(node[k])) for k in kids(node)])
+
+    def leave_used(node: dict) -> L.Lang:  # E_U: a path, then a used character that leaves it
+        ks = kids(node)
+        key = tuple(ks)
+        off = off_memo.get(key)
+        if off is None:
+            kset = set(ks)
+            off = off_memo[key] = L.chars(_points_to_ranges([p for p in used_points if p not in kset]))
+        alts = [] if off is L.NONE else [off]
+        alts.extend(then(k, leave_used(node[k])) for k in ks)
+        return either(alts)
+
+    leave = L.alt(L.cat(prefixes(trie), L.chars(rest)), leave_used(trie))
+    return L.alt(non_final(trie), L.cat(leave, ANY_STRING))
+
+
+@functools.lru_cache(maxsize=65536)
+def _char(cp: int) -> L.Lang:
+    return L.Chars(((cp, cp),))
+
+
+def _points_to_ranges(points: list[int]) -> cs.Ranges:
+    """Sorted distinct code points → ranges."""
+    out: list[tuple[int, int]] = []
+    for p in points:
+        if out and out[-1][1] == p - 1:
+            out[-1] = (out[-1][0], p)
+        else:
+            out.append((p, p))
+    return tuple(out)
 
 
 def in_lang(words: Iterable[str]) -> L.Lang:

@@ -57,7 +57,7 @@ class CompiledGrammar:
             np.ascontiguousarray(trie.tok_ptr, np.int32),
             np.ascontiguousarray(trie.token_ids, np.int32),
         )
-        self.depth_set = np.zeros(int(trie.depth.max()) + 2 if trie.depth.shape[0] else 2, np.int32)
+        self.depth_set = np.zeros(_max_depth(vocab) + 2, np.int32)
         self.token_bytes_flat, self.token_offsets = _flatten_tokens(vocab)
         self.masks = MaskStore(self)
         self.stats = dict(automaton.stats)
@@ -93,6 +93,18 @@ class CompiledGrammar:
         n = self.automaton.n_states if max_states is None else min(max_states, self.automaton.n_states)
         self.masks.ensure(np.arange(n, dtype=np.int32))
         return n
+
+
+_MAX_DEPTH: dict[str, int] = {}
+
+
+def _max_depth(vocab) -> int:
+    """Deepest token-trie node of ``vocab`` (0 for an empty trie), computed once per vocabulary."""
+    hit = _MAX_DEPTH.get(vocab.fingerprint)
+    if hit is None:
+        depth = vocab.trie.depth
+        hit = _MAX_DEPTH.setdefault(vocab.fingerprint, int(depth.max()) if depth.shape[0] else 0)
+    return hit
 
 
 _FLAT_TOKENS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
