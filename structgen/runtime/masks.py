@@ -20,6 +20,7 @@ afterwards a fill is an OR of a few rows plus the (usually tiny) split-node walk
 """
 from __future__ import annotations
 
+import mmap
 import os
 import threading
 from collections import OrderedDict
@@ -109,6 +110,13 @@ class _SmallLRU:
 #: fingerprint and trie depth: equal fingerprints mean identical automata (see cfg/compiler.py)
 _CALL_DIST = _SmallLRU(512)
 
+def _lazy_zeros(shape: tuple[int, int]) -> np.ndarray:
+    """A zeroed uint32 array on an anonymous memory map: pages are zeroed by the kernel on first
+    touch, so reserving rows costs nothing up front (``np.zeros`` may memset heap memory)."""
+    size = max(1, shape[0] * shape[1] * 4)
+    return np.frombuffer(mmap.mmap(-1, size), np.uint32, shape[0] * shape[1]).reshape(shape)
+
+
 #: rows reserved up front per grammar (more are added by doubling)
 _INITIAL_ROWS = 4096
 
@@ -136,7 +144,7 @@ class MaskStore:
         # row per state (up to a cap) costs nothing until rows are written, and avoids the
         # milliseconds-long copies of growing a table of 16 kB rows while a mask is requested.
         cap = max(8, min(aut.n_states, _INITIAL_ROWS))
-        self.a_table = np.zeros((cap, self.words), np.uint32)
+        self.a_table = _lazy_zeros((cap, self.words))
         self.sfx_lo = np.zeros(cap, np.int32)
         self.sfx_hi = np.zeros(cap, np.int32)
         self._sfx_nodes = 0
@@ -400,8 +408,7 @@ class MaskStore:
     def _append(self, s: int, row: np.ndarray, suffix) -> None:
         r = self.n_rows
         if r >= self.a_table.shape[0]:
-            table = np.zeros((min(self.a_table.shape[0] * 2, self._compiled.automaton.n_states), self.words),
-                             np.uint32)
+            table = _lazy_zeros((min(self.a_table.shape[0] * 2, self._compiled.automaton.n_states), self.words))
             table[:r] = self.a_table[:r]
             self.a_table = table
             self.sfx_lo = np.resize(self.sfx_lo, table.shape[0])
