@@ -30,6 +30,7 @@ import numpy as np
 from . import kernels as K
 from ..vocab.trie import TokenTrie
 from .chart import Chart
+from .lru import BoundedLRU
 from .plain_slices import plain_slices
 
 class _RowCache:
@@ -84,31 +85,9 @@ def clear_shared_rows() -> None:
     _SHARED_ROWS.clear()
 
 
-class _SmallLRU:
-    """A thread-safe LRU with a bounded number of entries."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 #: call distances of rules (local state index -> bytes to the nearest call edge), by rule
 #: fingerprint and trie depth: equal fingerprints mean identical automata (see cfg/compiler.py)
-_CALL_DIST = _SmallLRU(512)
+_CALL_DIST: BoundedLRU[np.ndarray] = BoundedLRU(512)
 
 def _lazy_zeros(shape: tuple[int, int]) -> np.ndarray:
     """A zeroed uint32 array on an anonymous memory map: pages are zeroed by the kernel on first

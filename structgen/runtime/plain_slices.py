@@ -22,40 +22,40 @@ tokens are walked exactly.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
 
 from ..vocab.trie import TokenTrie
+from .lru import BoundedLRU
 
 
-def plain_lengths(token_bytes: list[bytes], include: np.ndarray) -> np.ndarray:
+def plain_lengths(flat: np.ndarray, offsets: np.ndarray, include: np.ndarray) -> np.ndarray:
     """int32[n_tokens]: the number of characters of each included plain token, -1 for others.
 
-    Plain: non-empty, strict UTF-8 (no surrogates), no ``"``, ``\\`` or code point < 0x20.
-    Vectorized over the concatenated bytes; only tokens with non-ASCII bytes are decoded.
+    ``flat``/``offsets``: all token bytes concatenated (uint8) and the n_tokens + 1 boundaries
+    (the layout of ``CompiledGrammar.token_bytes_flat`` / ``token_offsets``). Plain: non-empty,
+    strict UTF-8 (no surrogates), no ``"``, ``\\`` or code point < 0x20. Vectorized; only tokens
+    with non-ASCII bytes are decoded.
     """
-    n = len(token_bytes)
-    out = np.full(n, -1, np.int32)
-    lengths = np.fromiter(map(len, token_bytes), np.int64, n)
-    ids = np.flatnonzero(np.asarray(include, bool) & (lengths > 0))
-    if ids.size == 0:
-        return out
-    flat = np.frombuffer(b"".join([token_bytes[t] for t in ids.tolist()]), np.uint8)
-    starts = np.zeros(ids.size, np.int64)
-    np.cumsum(lengths[ids][:-1], out=starts[1:])
-    bad = np.add.reduceat(((flat == 0x22) | (flat == 0x5C) | (flat < 0x20)).astype(np.int32), starts) > 0
-    high = np.add.reduceat((flat >= 0x80).astype(np.int32), starts) > 0
-    chars = np.add.reduceat(((flat & 0xC0) != 0x80).astype(np.int32), starts)
-    ok = ~bad
-    for i in np.flatnonzero(ok & high).tolist():  # non-ASCII: must be strict UTF-8
+    def per_token(flags: np.ndarray) -> np.ndarray:  # count of flagged bytes in each token
+        cum = np.zeros(flat.shape[0] + 1, np.int64)
+        np.cumsum(flags, out=cum[1:])
+        return cum[offsets[1:]] - cum[offsets[:-1]]
+
+    lengths = np.diff(offsets)
+    ok = np.asarray(include, bool) & (lengths > 0) & (per_token((flat == 0x22) | (flat == 0x5C) | (flat < 0x20)) == 0)
+    for t in np.flatnonzero(ok & (per_token(flat >= 0x80) > 0)).tolist():  # non-ASCII: strict UTF-8 only
         try:
-            token_bytes[ids[i]].decode("utf-8")
+            flat[offsets[t]:offsets[t + 1]].tobytes().decode("utf-8")
         except UnicodeDecodeError:
-            ok[i] = False
-    out[ids[ok]] = chars[ok]
+            ok[t] = False
+    out = np.full(lengths.shape[0], -1, np.int32)
+    out[ok] = per_token((flat & 0xC0) != 0x80)[ok]
     return out
+
+
+def _set_bits(table: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> None:
+    """OR the bit of token ``ids[i]`` into row ``rows[i]`` of the packed ``table``."""
+    np.bitwise_or.at(table, (rows, ids >> 5), np.uint32(1) << (ids & 31).astype(np.uint32))
 
 
 class PlainSlices:
@@ -74,8 +74,11 @@ class PlainSlices:
     """
 
     def __init__(self, vocab, words: int) -> None:
+        from .compiled import _flatten_tokens  # the vocabulary's cached concatenated token bytes
+
         text = vocab.text_token_mask
-        self.plain_len = plain_lengths(vocab.token_bytes, text)
+        flat, offsets = _flatten_tokens(vocab)
+        self.plain_len = plain_lengths(flat, offsets, text)
         plain = self.plain_len >= 0
         self.max_len = int(self.plain_len.max()) if plain.any() else 0
         ids = np.flatnonzero(plain)
@@ -83,7 +86,7 @@ class PlainSlices:
         masks = np.zeros((self.max_len + 1, words), np.uint32)
         if ids.size:
             # bits of the tokens of exactly k characters, then a running OR over k
-            np.bitwise_or.at(masks, (lens, ids >> 5), (np.uint32(1) << (ids & 31).astype(np.uint32)))
+            _set_bits(masks, lens, ids)
             np.bitwise_or.accumulate(masks, axis=0, out=masks)
         self.slice_masks = masks
         self.rest = TokenTrie.build(vocab.token_bytes, include=text & ~plain)
@@ -93,22 +96,19 @@ class PlainSlices:
             np.ascontiguousarray(r.subtree_end, np.int32), np.ascontiguousarray(r.tok_ptr, np.int32),
             np.ascontiguousarray(r.token_ids, np.int32),
         )
-        self.main_child = _root_children(vocab.trie)
-        self.rest_child = _root_children(r)
+        self.main_child = root_children(vocab.trie)
+        self.rest_child = root_children(r)
         # plain tokens by first byte (plain ASCII first bytes only: other plain tokens start with
         # a multi-byte character and are walked)
-        first = np.zeros(len(vocab.token_bytes), np.int32)
-        first[ids] = [vocab.token_bytes[t][0] for t in ids.tolist()]
-        ascii_ids = ids[first[ids] < 0x80]
-        fm = np.zeros((256, words), np.uint32)
-        np.bitwise_or.at(fm, (first[ascii_ids], ascii_ids >> 5),
-                         np.uint32(1) << (ascii_ids & 31).astype(np.uint32))
-        self.first_masks = fm
+        first = flat[offsets[ids]]
+        ascii = first < 0x80
+        self.first_masks = np.zeros((256, words), np.uint32)
+        _set_bits(self.first_masks, first[ascii], ids[ascii])
         #: first bytes whose subtree may be sliced: plain ASCII
         self.plain_ascii = np.array([b for b in range(0x20, 0x80) if b not in (0x22, 0x5C)], np.int64)
 
 
-def _root_children(trie: TokenTrie) -> np.ndarray:
+def root_children(trie: TokenTrie) -> np.ndarray:
     """int32[256]: the depth-1 node of each first byte, -1 where the trie has none."""
     out = np.full(256, -1, np.int32)
     nodes = np.flatnonzero(trie.depth == 1)
@@ -116,21 +116,9 @@ def _root_children(trie: TokenTrie) -> np.ndarray:
     return out
 
 
-_SLICES: OrderedDict[tuple[str, int], PlainSlices] = OrderedDict()
-_LOCK = threading.Lock()
+_SLICES: BoundedLRU[PlainSlices] = BoundedLRU(4)
 
 
 def plain_slices(vocab, words: int) -> PlainSlices:
     """The (cached, per vocabulary fingerprint) :class:`PlainSlices` of ``vocab``."""
-    key = (vocab.fingerprint, words)
-    with _LOCK:
-        hit = _SLICES.get(key)
-        if hit is not None:
-            _SLICES.move_to_end(key)
-            return hit
-    built = PlainSlices(vocab, words)
-    with _LOCK:
-        hit = _SLICES.setdefault(key, built)
-        while len(_SLICES) > 4:
-            _SLICES.popitem(last=False)
-    return hit
+    return _SLICES.get_or_build((vocab.fingerprint, words), lambda: PlainSlices(vocab, words))

@@ -23,16 +23,15 @@ def prepare_vocabulary(vocab) -> None:
     mask kernel once on a small grammar. Idempotent and cheap when already done."""
     from ..json_schema import compile_json_schema
     from .matcher import Matcher
-    from .plain_slices import plain_slices
+    from .plain_slices import root_children, plain_slices
 
     words = (int(vocab.vocab_size) + 31) // 32
     plain_slices(vocab, words)
     compiled = compile_json_schema(_WARM_SCHEMA, vocab)
-    text = vocab.text_token_mask
-    single = {}
-    for t, b in enumerate(vocab.token_bytes):
-        if len(b) == 1 and text[t]:
-            single.setdefault(b[0], t)
+    trie = vocab.trie
+    child = root_children(trie)  # single-byte tokens end at the depth-1 nodes
+    single = {b: int(trie.token_ids[trie.tok_ptr[n]]) for b, n in enumerate(child.tolist())
+              if n >= 0 and trie.tok_ptr[n + 1] > trie.tok_ptr[n]}
     matcher = Matcher(compiled)
     bitmask = np.zeros((1, words), np.int32)
     # one byte at a time, so that every kind of state on the way gets its row computed

@@ -85,7 +85,9 @@ def test_plain_budget_counts_remaining_characters():
 
 def test_plain_lengths():
     tb = [b"abc", b"a\"b", b"\\n", b"\xc3\xa9t\xc3\xa9", b"\xc3", b"x\ny", b"", b"\x7f", b"\xed\xa0\x80"]
-    got = plain_lengths(tb, np.array([True] * len(tb))).tolist()
+    flat = np.frombuffer(b"".join(tb), np.uint8)
+    offsets = np.concatenate([[0], np.cumsum([len(b) for b in tb])])
+    got = plain_lengths(flat, offsets, np.array([True] * len(tb))).tolist()
     assert got == [3, -1, -1, 3, -1, -1, -1, 1, -1]
 
 

@@ -9,9 +9,10 @@ from tests.conftest import get_vocab
 def test_prepare_vocabulary_builds_slices_once():
     vocab = get_vocab("gpt2")
     words = (vocab.vocab_size + 31) // 32
-    P._SLICES.pop((vocab.fingerprint, words), None)
+    P._SLICES.pop((vocab.fingerprint, words))
     structgen.prepare_vocabulary(vocab)
-    built = P._SLICES[(vocab.fingerprint, words)]
+    assert (vocab.fingerprint, words) in P._SLICES
+    built = P._SLICES.get((vocab.fingerprint, words))
     structgen.prepare_vocabulary(vocab)
-    assert P._SLICES[(vocab.fingerprint, words)] is built
+    assert P._SLICES.get((vocab.fingerprint, words)) is built
     assert built.slice_masks.shape == (built.max_len + 1, words)
