@@ -20,7 +20,14 @@ _WARM_SCHEMA = {
 
 def prepare_vocabulary(vocab) -> None:
     """Build ``vocab``'s token trie, flattened token bytes and plain-token slices, and run every
-    mask kernel once on a small grammar. Idempotent and cheap when already done."""
+    mask kernel once on a small grammar. Idempotent and cheap when already done.
+
+    Raises ``TypeError`` when ``vocab`` is not a :class:`~structgen.vocab.Vocabulary`."""
+    from ..vocab import Vocabulary
+
+    if not isinstance(vocab, Vocabulary):
+        raise TypeError(f"prepare_vocabulary expects a structgen Vocabulary, got {type(vocab).__name__} "
+                        "(build one with Vocabulary.from_hf(tokenizer))")
     from ..json_schema import compile_json_schema
     from .matcher import Matcher
     from .plain_slices import root_children, plain_slices

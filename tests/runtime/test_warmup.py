@@ -1,6 +1,8 @@
 """prepare_vocabulary builds the per-vocabulary artifacts once."""
 from __future__ import annotations
 
+import pytest
+
 import structgen
 from structgen.runtime import plain_slices as P
 from tests.conftest import get_vocab
@@ -16,3 +18,8 @@ def test_prepare_vocabulary_builds_slices_once():
     structgen.prepare_vocabulary(vocab)
     assert P._SLICES.get((vocab.fingerprint, words)) is built
     assert built.slice_masks.shape == (built.max_len + 1, words)
+
+
+def test_prepare_vocabulary_rejects_a_tokenizer():
+    with pytest.raises(TypeError, match="Vocabulary.from_hf"):
+        structgen.prepare_vocabulary(object())
