@@ -34,7 +34,7 @@ from .encoding import JSON_STRING_REGEX, encode_lang
 from .objects import emit_object
 from .refs import Node, SchemaContext
 from .spec import Clause, Conj, ObjectSpec, StringSpec, conj_key
-from .strings import combine, in_lang, not_in_lang, string_lang
+from .strings import combine, in_lang, not_in_lang_parts, string_lang
 from .values import is_excluded, value_ir
 
 #: rule names that are fixed (shared lexemes)
@@ -376,16 +376,22 @@ class SchemaCompiler:
         return res
 
     def _not_listed_key(self, listed: list[str]) -> ir.Expr:
-        """A quoted key that can never decode to one of ``listed``: either written without escapes
-        and not spelling a listed name, or containing (in any spelling) a character that occurs in
-        no listed name. Keys whose characters all occur in listed names and that use escapes are
-        not accepted (sound; keeps the automaton about the size of the names' trie)."""
+        """A quoted key that can never decode to one of ``listed``: one that leaves the names' trie
+        (or stops at a node that ends no name) while written without escapes, then goes on in any
+        spelling; or one containing (in any spelling) a character that occurs in no listed name.
+        Keys whose characters all occur in listed names and that use an escape before leaving the
+        trie are not accepted (sound; keeps the automaton about the size of the names' trie).
+
+        Once the trie is left, the rest of the key is the plain JSON-string language, so those
+        states are the string-content state itself (a plain counter, see ``plain_slices.py``)."""
         from . import charsets as cs
         from .pyregex import ANY_STRING
 
         used = cs.normalize((ord(c), ord(c)) for n in listed for c in n)
         others = cs.subtract(cs.UNIVERSE, used)
-        raw_part = encode_lang(not_in_lang(listed), self.repeat, raw_only=True)
+        non_final, leave = not_in_lang_parts(listed)
+        raw_part = ir_alt(encode_lang(non_final, self.repeat, raw_only=True),
+                          ir.seq(encode_lang(leave, self.repeat, raw_only=True), encode_lang(ANY_STRING, self.repeat)))
         alts = [raw_part]
         if others:
             alts.append(encode_lang(L.cat(ANY_STRING, L.Chars(others), ANY_STRING), self.repeat))

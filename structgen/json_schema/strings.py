@@ -50,7 +50,16 @@ def fullmatch_language_dotall(rx: str) -> L.Lang:
 
 
 def not_in_lang(words: Iterable[str]) -> L.Lang:
-    """All strings (over the universe) except ``words``, linear in the size of their trie.
+    """All strings (over the universe) except ``words``: ``NF | LEAVE · ANY*`` with the two parts
+    of :func:`not_in_lang_parts`."""
+    non_final, leave = not_in_lang_parts(words)
+    return L.alt(non_final, L.cat(leave, ANY_STRING))
+
+
+def not_in_lang_parts(words: Iterable[str]) -> tuple[L.Lang, L.Lang]:
+    """``(NF, LEAVE)``: the two parts of the strings that are not ``words``.
+
+    All strings (over the universe) except ``words``, linear in the size of their trie.
 
     A string is not a word iff it ends at a trie node that is no word end (``NF``), or it leaves
     the trie: a trie path ``p`` to node ``t`` followed by a character ``c`` that is not a child of
@@ -120,7 +129,7 @@ def not_in_lang(words: Iterable[str]) -> L.Lang:
         return either(alts)
 
     leave = L.alt(L.cat(prefixes(trie), L.chars(rest)), leave_used(trie))
-    return L.alt(non_final(trie), L.cat(leave, ANY_STRING))
+    return non_final(trie), leave
 
 
 @functools.lru_cache(maxsize=65536)

@@ -323,50 +323,175 @@ def dfa_walk(trans, accept, start, tr, out, entries, depth_set, follow_row):
     return _dfa_walk_range(trans, accept, tr, 1, tr[0].shape[0], out, entries, 0, depth_set, follow_row)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
-def sliced_dfa_walk(trans, accept, start, main, main_child, rest, rest_child, budget_after, first_masks,
-                    slice_masks, out, entries, depth_set, follow_row):
-    """:func:`dfa_walk` that takes plain tokens from slices below first bytes leading to counters.
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _rest_children_walk(trans, accept, rest, rn, skip_cont, out, entries, n_entries, depth_set, follow_row):
+    """Walk the subtrees of the children of ``rest`` node ``rn`` (skipping children on a UTF-8
+    continuation byte when ``skip_cont``), recording split nodes as ``-1 - node``; returns the new
+    entry count or -1 when ``entries`` is full."""
+    c = rn + 1
+    end = rest[2][rn]
+    while c < end:
+        ce = rest[2][c]
+        if not (skip_cont and (rest[0][c] & 0xC0) == 0x80):
+            m = _dfa_walk_range(trans, accept, rest, c, ce, out, entries, n_entries, depth_set, follow_row)
+            if m < 0:
+                return -1
+            for q in range(n_entries, m):
+                entries[q] = -1 - entries[q]
+            n_entries = m
+        c = ce
+    return n_entries
 
-    For each first byte ``b`` alive from ``start``: when ``budget_after[b] = k >= 0`` (the state
-    after ``b`` is a plain counter, see ``plain_slices.py``; only plain ASCII bytes qualify) the
-    plain tokens starting with ``b`` of at most ``k + 1`` characters are
-    ``first_masks[b] & slice_masks[min(k + 1, max)]`` and only the non-plain tokens below ``b``
-    (``rest`` trie) are walked; otherwise the vocabulary subtree of ``b`` is walked. Split nodes
-    are recorded in the trie they were found in: node ids ``>= 0`` in ``main``, ``-1 - id`` in
-    ``rest``. Returns their count, or -1 when ``entries`` is full.
+
+@njit(cache=True, nogil=True, _nrt=False)
+def counter_dfa_walk(trans, accept, call_ptr, start, main, rest, rest_of_main, node_chars, tok_pf, tok_chars,
+                     first_masks, first_all, first_nonascii, slice_masks, nxt, memo, chain, scratch_words, scratch_k,
+                     out, entries, depth_set, follow_row):
+    """:func:`dfa_walk` that stops walking below nodes whose state is a plain counter.
+
+    At a node ``n`` (depth ``d``) whose state has plain budget ``k >= 1`` (see ``plain_slices.py``;
+    budgets memoized in ``memo`` by :func:`plain_budget`, ``cap = slice_masks.shape[0] - 1``), every
+    token below ``n`` whose bytes after ``d`` are plain text (``tok_pf[q] <= d``, trie token order)
+    of at most ``k`` characters (``tok_chars[q] - node_chars[n]``) is allowed without walking — at
+    depth 1 on a plain ASCII byte that set is ``first_masks[b] & slice_masks[k + 1]`` — and only the
+    tokens that are not plain text (the ``rest`` trie, below ``rest_of_main[n]``) are walked; children
+    on a UTF-8 continuation byte (``n`` ends inside a character) are walked in full. Plain tails
+    never pass an accepting state, so every split node is found by the walks. Split nodes are
+    recorded in the trie they were found in: ``>= 0`` in ``main``, ``-1 - id`` in ``rest``. Returns
+    their count, or -1 when ``entries`` is full. ``start`` itself is not treated as a counter.
+
+    When many plain ASCII first bytes lead to counters of one budget ``k`` (e.g. "any key but the
+    listed ones"), their plain tokens are taken at once as ``slice_masks[k + 1] & first_all`` minus
+    the ``first_masks`` of the other plain ASCII bytes (``first_all``: the plain tokens starting with
+    a plain ASCII byte). Likewise when every non-ASCII plain character leads to one counter of
+    budget ``k``: ``slice_masks[k + 1] & first_nonascii`` (the plain tokens starting with a non-ASCII
+    character), and below non-ASCII first bytes only the ``rest`` trie is walked.
+    Scratch: ``scratch_words`` (uint32[words]), ``scratch_k`` (int32[256 + cap + 1]).
     """
+    byte, depth, subtree_end, tok_ptr, token_ids = main
     words = out.shape[0]
-    top = slice_masks.shape[0] - 1
+    cap = slice_masks.shape[0] - 1
     n_entries = 0
     depth_set[0] = start
+    # budgets after each plain ASCII first byte; the most common one is taken as a group
+    kb = scratch_k[:256]
+    hist = scratch_k[256:256 + cap + 1]
+    for v in range(cap + 1):
+        hist[v] = 0
     for b in range(256):
-        t = trans[start, b]
-        if t < 0:
+        kb[b] = -1
+        if b < 0x20 or b >= 0x80 or b == 0x22 or b == 0x5C:
             continue
-        k = budget_after[b]
-        if k >= 0:
-            kk = min(k + 1, top)
-            fm = first_masks[b]
-            sm = slice_masks[kk]
-            for w in range(words):
-                out[w] |= fm[w] & sm[w]
-            node = rest_child[b]
-            if node >= 0:
-                m = _dfa_walk_range(trans, accept, rest, node, rest[2][node], out, entries, n_entries,
-                                    depth_set, follow_row)
-                if m < 0:
-                    return -1
-                for q in range(n_entries, m):
-                    entries[q] = -1 - entries[q]
-                n_entries = m
-        else:
-            node = main_child[b]
-            if node >= 0:
-                n_entries = _dfa_walk_range(trans, accept, main, node, main[2][node], out, entries, n_entries,
-                                            depth_set, follow_row)
+        st = trans[start, b]
+        if st < 0:
+            continue
+        k = memo[st]
+        if k < -2:
+            k = plain_budget(trans, accept, call_ptr, st, cap, nxt, memo, chain)
+        if k >= 1:
+            kb[b] = k
+            hist[k] += 1
+    kg = -1
+    best = 15  # a group pays off from 16 bytes on
+    for v in range(1, cap + 1):
+        if hist[v] > best:
+            best = hist[v]
+            kg = v
+    if kg > 0:
+        for w in range(words):
+            scratch_words[w] = 0
+        for b in range(0x20, 0x80):
+            if kb[b] != kg:
+                fm = first_masks[b]
+                for w in range(words):
+                    scratch_words[w] |= fm[w]
+        sm = slice_masks[min(kg + 1, cap)]
+        for w in range(words):
+            out[w] |= sm[w] & first_all[w] & ~scratch_words[w]
+    kn = -1  # budget after any non-ASCII plain character (-1: not one counter)
+    na = plain_step_nonascii(trans, accept, start, _PLAIN_NONE)
+    if na >= 0:
+        kn = memo[na]
+        if kn < -2:
+            kn = plain_budget(trans, accept, call_ptr, na, cap, nxt, memo, chain)
+    if kn >= 1:
+        sm = slice_masks[min(kn + 1, cap)]
+        for w in range(words):
+            out[w] |= sm[w] & first_nonascii[w]
+    n = 1
+    hi = byte.shape[0]
+    while n < hi:
+        d = depth[n]
+        st = trans[depth_set[d - 1], byte[n]]
+        if st < 0:
+            n = subtree_end[n]
+            continue
+        _set_token_bits(out, tok_ptr, token_ids, n)
+        end = subtree_end[n]
+        if end > n + 1 and accept[st] and _child_follows(main, n, follow_row):
+            if n_entries >= entries.shape[0]:
+                return -1
+            entries[n_entries] = n
+            n_entries += 1
+        depth_set[d] = st
+        rn = rest_of_main[n]
+        if d == 1 and kn >= 1 and byte[n] >= 0x80:  # plain tokens below are in ``out``: walk the rest
+            if rn >= 0:
+                n_entries = _rest_children_walk(trans, accept, rest, rn, False, out, entries, n_entries, depth_set,
+                                                follow_row)
                 if n_entries < 0:
                     return -1
+            n = end
+            continue
+        if end == n + 1:
+            n += 1
+            continue
+        k = memo[st]
+        if k < -2:
+            k = plain_budget(trans, accept, call_ptr, st, cap, nxt, memo, chain)
+        if k < 1:
+            n += 1
+            continue
+        b = byte[n]
+        if d == 1 and b >= 0x20 and b < 0x80 and b != 0x22 and b != 0x5C:
+            if k != kg:  # (the group's plain tokens are in ``out`` already)
+                fm = first_masks[b]
+                sm = slice_masks[min(k + 1, cap)]
+                for w in range(words):
+                    out[w] |= fm[w] & sm[w]
+            if rn >= 0:
+                n_entries = _rest_children_walk(trans, accept, rest, rn, False, out, entries, n_entries, depth_set,
+                                                follow_row)
+                if n_entries < 0:
+                    return -1
+            n = end
+            continue
+        base = node_chars[n]
+        c = n + 1
+        while c < end:
+            ce = subtree_end[c]
+            if (byte[c] & 0xC0) == 0x80:  # n ends inside a character: walk this child in full
+                n_entries = _dfa_walk_range(trans, accept, main, c, ce, out, entries, n_entries, depth_set,
+                                            follow_row)
+                if n_entries < 0:
+                    return -1
+            elif k >= cap:
+                for q in range(tok_ptr[c], tok_ptr[ce]):
+                    if tok_pf[q] <= d:
+                        tid = token_ids[q]
+                        out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+            else:
+                for q in range(tok_ptr[c], tok_ptr[ce]):
+                    if tok_pf[q] <= d and tok_chars[q] - base <= k:
+                        tid = token_ids[q]
+                        out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+            c = ce
+        if rn >= 0:
+            n_entries = _rest_children_walk(trans, accept, rest, rn, True, out, entries, n_entries, depth_set,
+                                            follow_row)
+            if n_entries < 0:
+                return -1
+        n = end
     return n_entries
 
 
@@ -625,6 +750,13 @@ def plain_step(trans, accept, x):
         cur = _plain_merge(cur, _plain_final(accept, trans[x, b]))
         if cur == PLAIN_MIXED:
             return cur
+    return plain_step_nonascii(trans, accept, x, cur)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def plain_step_nonascii(trans, accept, x, cur):
+    """:func:`plain_step` over the non-ASCII plain characters only, merged into the outcome
+    ``cur`` of other characters (``_PLAIN_NONE``: none yet)."""
     last = -4
     for b in range(0xC2, 0xE0):
         t = trans[x, b]

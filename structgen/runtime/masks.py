@@ -32,6 +32,7 @@ from ..vocab.trie import TokenTrie
 from .chart import Chart
 from .lru import BoundedLRU
 from .plain_slices import plain_slices
+from .split_kernels import split_suffix_trie, suffix_trie_splits, trie_splits
 
 class _RowCache:
     """LRU of rows shared across grammars, bounded in bytes.
@@ -78,6 +79,11 @@ class _RowCache:
 
 
 _SHARED_ROWS = _RowCache(int(os.environ.get("STRUCTGEN_ROW_CACHE_MB", "512")) << 20)
+
+
+def _arrays(trie: TokenTrie) -> tuple:
+    """The kernel tuple ``(byte, depth, subtree_end, tok_ptr, token_ids)`` of a trie."""
+    return trie.byte, trie.depth, trie.subtree_end, trie.tok_ptr, trie.token_ids
 
 
 def clear_shared_rows() -> None:
@@ -143,6 +149,8 @@ class MaskStore:
         self._plain_next = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_step
         self._plain_budget = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_budget
         self._chain = np.zeros(0, np.int32)  # scratch of kernels.plain_budget
+        self._scratch_k = np.zeros(0, np.int32)  # scratch of kernels.counter_dfa_walk
+        self._scratch_words = np.zeros(0, np.uint32)
         self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
 
     def ensure(self, states: np.ndarray) -> None:
@@ -243,7 +251,9 @@ class MaskStore:
         States from which no token can reach a call edge (:meth:`dfa_only`) step their DFA
         directly (:func:`~structgen.runtime.kernels.dfa_walk`);
         states with a plain budget (see ``plain_slices.py``) take the plain tokens from a
-        vocabulary slice and walk only the non-plain tokens.
+        vocabulary slice and walk only the non-plain tokens, and other states stop walking below
+        every trie node whose state has a plain budget
+        (:func:`~structgen.runtime.kernels.counter_dfa_walk`).
         """
         comp = self._compiled
         rule = int(comp.automaton.state_rule[s])
@@ -254,20 +264,24 @@ class MaskStore:
             trie, arrays = comp.vocab.trie, comp.trie_arrays
             budget = self.plain_budget(s) if self.use_slices else -1
             sl = plain_slices(comp.vocab, self.words) if self.use_slices else None
+            if sl is not None and self._scratch_k.shape[0] < 256 + sl.max_len + 1:
+                self._scratch_k = np.zeros(256 + sl.max_len + 1, np.int32)
+                self._scratch_words = np.zeros(self.words, np.uint32)
             if budget >= 0:
                 out[:] = sl.slice_masks[min(budget, sl.max_len)]
                 trie, arrays = sl.rest, sl.rest_arrays
             elif sl is not None:
-                after = self._budgets_after(s, sl)
-                if (after >= 0).any():
-                    while True:
-                        n = K.sliced_dfa_walk(trans, accept, s, arrays, sl.main_child, sl.rest_arrays, sl.rest_child,
-                                              after, sl.first_masks, sl.slice_masks, out, self._entries,
-                                              comp.depth_set, comp.follow[rule])
-                        if n >= 0:
-                            return out, self._entries[:n].copy(), (trie, sl.rest)
-                        out[:] = 0
-                        self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
+                while True:
+                    n = K.counter_dfa_walk(trans, accept, comp.g[3], s, arrays, sl.rest_arrays, sl.rest_of_main,
+                                           sl.node_chars, sl.tok_pf, sl.tok_chars, sl.first_masks, sl.first_all,
+                                           sl.first_nonascii,
+                                           sl.slice_masks, self._plain_next, self._plain_budget, self._chain,
+                                           self._scratch_words, self._scratch_k, out, self._entries,
+                                           comp.depth_set, comp.follow[rule])
+                    if n >= 0:
+                        return out, self._entries[:n].copy(), (trie, sl.rest)
+                    out[:] = 0
+                    self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
             while True:
                 n = K.dfa_walk(trans, accept, s, arrays, out, self._entries, comp.depth_set, comp.follow[rule])
                 if n >= 0:
@@ -305,19 +319,6 @@ class MaskStore:
         lo, d = dist
         return bool(d[s - lo] > comp.vocab.trie.max_depth)
 
-    def _budgets_after(self, s: int, sl) -> np.ndarray:
-        """int32[256]: the plain budget of the state after each plain ASCII first byte from ``s``
-        (-1 where the byte dies, is not plain ASCII, or leads to an accepting or non-counter state)."""
-        comp = self._compiled
-        after = np.full(256, -1, np.int32)
-        targets = comp.g[0][s, sl.plain_ascii]
-        for t in np.unique(targets).tolist():
-            if t >= 0 and not comp.g[1][t]:
-                k = self.plain_budget(t)
-                if k >= 0:
-                    after[sl.plain_ascii[targets == t]] = k
-        return after
-
     def plain_budget(self, s: int) -> int:
         """The plain budget of DFA state ``s`` (a state of a rule without calls): ``k`` when every
         plain string of at most ``k`` characters stays alive from ``s`` without passing an
@@ -334,36 +335,17 @@ class MaskStore:
     def _main_pairs(self, nodes: np.ndarray, trie) -> list[tuple[np.ndarray, np.ndarray]]:
         """(token ids, split positions) below split nodes of ``trie`` (the vocabulary trie or a
         sub-trie of it; or a pair ``(trie, rest)`` of tries for nodes from
-        :func:`~structgen.runtime.kernels.sliced_dfa_walk`, where ``-1 - node`` is a node of ``rest``)."""
-        if isinstance(trie, tuple):
-            main, rest = trie
-            return self._main_pairs(nodes[nodes >= 0], main) + self._main_pairs(-1 - nodes[nodes < 0], rest)
+        :func:`~structgen.runtime.kernels.counter_dfa_walk`, where ``-1 - node`` is a node of ``rest``)."""
         if nodes.shape[0] == 0:
             return []
-        lo = trie.tok_ptr[nodes + 1].astype(np.int64)
-        hi = trie.tok_ptr[trie.subtree_end[nodes]].astype(np.int64)
-        counts = hi - lo
-        idx = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        return [(trie.token_ids[idx], np.repeat(trie.depth[nodes].astype(np.int64), counts))]
+        main, rest = trie if isinstance(trie, tuple) else (trie, trie)
+        return [trie_splits(_arrays(main), _arrays(rest), nodes)]
 
     def _suffix_pairs(self, sfx: tuple, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(token ids, split positions) below split nodes found while walking a suffix trie.
-
-        A token at suffix-trie node ``λ`` has its suffix starting at ``len - depth[λ]``; a split
-        at node ``ν`` above it lies ``depth[ν]`` bytes further.
-        """
-        byte, depth, subtree_end, tok_ptr, token_ids = sfx
-        lengths = self._compiled.token_offsets
-        pairs = []
-        for v in nodes.tolist():
-            lo, hi = int(tok_ptr[v + 1]), int(tok_ptr[subtree_end[v]])
-            if lo == hi:
-                continue
-            ids = token_ids[lo:hi]
-            node_of = np.repeat(np.arange(v + 1, subtree_end[v]), np.diff(tok_ptr[v + 1:subtree_end[v] + 1]))
-            tok_len = lengths[ids + 1] - lengths[ids]
-            pairs.append((ids, tok_len - depth[node_of] + depth[v]))
-        return pairs
+        """(token ids, split positions) below split nodes found while walking a suffix trie."""
+        if nodes.shape[0] == 0:
+            return []
+        return [suffix_trie_splits(sfx, self._compiled.token_offsets, nodes)]
 
     def _suffix_trie(self, pairs: list[tuple[np.ndarray, np.ndarray]], rule: int):
         """Trie of the token suffixes after each split position where ``rule`` completes; leaves
@@ -372,17 +354,13 @@ class MaskStore:
         if not pairs:
             return None
         comp = self._compiled
-        ids = np.concatenate([p[0] for p in pairs]).astype(np.int64)
-        pos = np.concatenate([p[1] for p in pairs]).astype(np.int64)
-        first_byte = comp.token_bytes_flat[comp.token_offsets[ids] + pos]
-        keep = comp.follow[rule][first_byte]
-        ids, pos = ids[keep].astype(np.int32), pos[keep]
-        if ids.shape[0] == 0:
-            return None
-        tb = comp.vocab.token_bytes
-        suffixes = [tb[t][d:] for t, d in zip(ids.tolist(), pos.tolist())]
-        sub = TokenTrie.build(suffixes)
-        return (sub.byte, sub.depth, sub.subtree_end, sub.tok_ptr, ids[sub.token_ids])
+        if len(pairs) == 1:
+            ids, pos = pairs[0]
+        else:
+            ids = np.concatenate([p[0] for p in pairs])
+            pos = np.concatenate([p[1] for p in pairs])
+        sub = split_suffix_trie(comp.token_bytes_flat, comp.token_offsets, ids, pos, comp.follow[rule])
+        return sub if sub[4].shape[0] else None
 
     def _append(self, s: int, row: np.ndarray, suffix) -> None:
         r = self.n_rows

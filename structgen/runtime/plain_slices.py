@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..vocab.trie import TokenTrie
+from ..vocab.trie_kernels import map_subtrie, path_char_counts
 from .lru import BoundedLRU
 
 
@@ -68,9 +69,15 @@ class PlainSlices:
       kernel tuple ``(byte, depth, subtree_end, tok_ptr, token_ids)``.
     - ``first_masks: uint32[256, words]``: the plain tokens starting with each plain ASCII byte;
       ``main_child`` / ``rest_child: int32[256]``: the depth-1 node of each byte in the vocabulary
-      trie / the rest trie (-1: none). Used by :func:`~structgen.runtime.kernels.sliced_dfa_walk`
+      trie / the rest trie (-1: none). Used by :func:`~structgen.runtime.kernels.counter_dfa_walk`
       for states that are not counters themselves but become one after their first byte (e.g.
-      "any key except the listed ones").
+      "any key except the listed ones"); ``first_all`` / ``first_nonascii``: the plain tokens
+      starting with a plain ASCII byte / a non-ASCII character.
+    - For counters deeper in the trie (:func:`~structgen.runtime.kernels.counter_dfa_walk`):
+      ``rest_of_main: int32[n_nodes]`` the rest-trie node with the same bytes as each vocabulary
+      trie node (-1: none); ``node_chars`` the characters (UTF-8 lead bytes) on each node's path;
+      in trie token order, ``tok_pf`` the first position from which the token's bytes are plain
+      text (:func:`plain_from`; 0 for plain tokens) and ``tok_chars`` its character count.
     """
 
     def __init__(self, vocab, words: int) -> None:
@@ -104,8 +111,41 @@ class PlainSlices:
         ascii = first < 0x80
         self.first_masks = np.zeros((256, words), np.uint32)
         _set_bits(self.first_masks, first[ascii], ids[ascii])
+        self.first_all = np.bitwise_or.reduce(self.first_masks, axis=0)
+        self.first_nonascii = np.zeros(words, np.uint32)
+        _set_bits(self.first_nonascii[None, :], np.zeros(int((~ascii).sum()), np.int64), ids[~ascii])
         #: first bytes whose subtree may be sliced: plain ASCII
         self.plain_ascii = np.array([b for b in range(0x20, 0x80) if b not in (0x22, 0x5C)], np.int64)
+        # For slicing below counter states deeper in the trie (kernels.counter_dfa_walk):
+        main = vocab.trie
+        self.rest_of_main = map_subtrie(main.byte, main.subtree_end, r.byte, r.depth)
+        self.node_chars = path_char_counts(main.byte, main.depth)
+        pf = np.zeros(vocab.n_tokens, np.int32)
+        for t in np.flatnonzero(text & ~plain).tolist():
+            pf[t] = plain_from(bytes(flat[offsets[t]:offsets[t + 1]]))
+        self.tok_pf = pf[main.token_ids]
+        lead = ((flat & 0xC0) != 0x80).astype(np.int64)
+        cum = np.zeros(flat.shape[0] + 1, np.int64)
+        np.cumsum(lead, out=cum[1:])
+        self.tok_chars = (cum[offsets[1:]] - cum[offsets[:-1]]).astype(np.int32)[main.token_ids]
+
+
+def _is_plain_text(b: bytes) -> bool:
+    try:
+        text = b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not any(c in '"\\' or c < " " for c in text)
+
+
+def plain_from(b: bytes) -> int:
+    """The smallest ``p`` such that ``b[p:]`` is plain text (strict UTF-8 without ``"``, ``\\`` or
+    control characters; ``len(b)`` when only the empty tail is)."""
+    last_bad = max(b.rfind(b'"'), b.rfind(b"\\"), max((i for i, x in enumerate(b) if x < 0x20), default=-1))
+    for p in range(last_bad + 1, len(b)):
+        if _is_plain_text(b[p:]):
+            return p
+    return len(b)
 
 
 def root_children(trie: TokenTrie) -> np.ndarray:

@@ -92,3 +92,144 @@ def dfa_token_mask(trans, accept, start_state, require_accept, byte, depth, subt
         state_at[d] = state
         n += 1
     return visited
+
+
+# --------------------------------------------------------------------------- tries of byte slices
+@njit(cache=True, nogil=True, inline="always")
+def _slice_less(flat, start, length, i, j):
+    """Byte string ``i`` < byte string ``j`` (ties broken by index: a stable order)."""
+    a, b = start[i], start[j]
+    la, lb = length[i], length[j]
+    m = min(la, lb)
+    for k in range(m):
+        x, y = flat[a + k], flat[b + k]
+        if x != y:
+            return x < y
+    if la != lb:
+        return la < lb
+    return i < j
+
+
+@njit(cache=True, nogil=True)
+def _sort_slices(flat, start, length):
+    """Indices ``0..n-1`` sorted by the byte strings ``flat[start[i]:start[i] + length[i]]``
+    (stable; bottom-up merge sort)."""
+    n = start.shape[0]
+    a = np.arange(n)
+    b = np.empty(n, np.int64)
+    width = 1
+    while width < n:
+        lo = 0
+        while lo < n:
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if _slice_less(flat, start, length, a[j], a[i]):
+                    b[k] = a[j]
+                    j += 1
+                else:
+                    b[k] = a[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                b[k] = a[i]
+                i += 1
+                k += 1
+            while j < hi:
+                b[k] = a[j]
+                j += 1
+                k += 1
+            lo = hi
+        a, b = b, a
+        width *= 2
+    return a
+
+
+@njit(cache=True, nogil=True)
+def build_slice_trie(flat, start, length, ids):
+    """Preorder trie (the :class:`~structgen.vocab.TokenTrie` layout) of the byte strings
+    ``flat[start[i]:start[i] + length[i]]`` (all non-empty), carrying ``ids[i]`` at each string's
+    end node. Returns ``(byte, depth, subtree_end, tok_ptr, token_ids)``; ids sharing bytes are in
+    input order."""
+    n = start.shape[0]
+    order = _sort_slices(flat, start, length)
+    total = 1
+    for i in range(n):
+        total += length[i]
+    byte = np.zeros(total, np.uint8)
+    depth = np.zeros(total, np.int32)
+    subtree_end = np.zeros(total, np.int32)
+    end_node = np.zeros(n, np.int32)
+    max_len = 0
+    for i in range(n):
+        max_len = max(max_len, length[i])
+    path = np.zeros(max_len + 1, np.int32)  # node at each depth of the previous string
+    path_len = 0
+    n_nodes = 1
+    prev = -1
+    for q in range(n):
+        i = order[q]
+        s, ln = start[i], length[i]
+        lcp = 0
+        if prev >= 0:
+            ps, pl = start[prev], length[prev]
+            m = min(ln, pl)
+            while lcp < m and flat[s + lcp] == flat[ps + lcp]:
+                lcp += 1
+        for d in range(path_len, lcp, -1):  # close the previous string's nodes below the lcp
+            subtree_end[path[d]] = n_nodes
+        for d in range(lcp + 1, ln + 1):
+            byte[n_nodes] = flat[s + d - 1]
+            depth[n_nodes] = d
+            path[d] = n_nodes
+            n_nodes += 1
+        path_len = ln
+        end_node[q] = path[ln]
+        prev = i
+    for d in range(path_len, -1, -1):
+        subtree_end[path[d]] = n_nodes
+    subtree_end[0] = n_nodes
+    tok_ptr = np.zeros(n_nodes + 1, np.int32)
+    for q in range(n):
+        tok_ptr[end_node[q] + 1] += 1
+    for v in range(n_nodes):
+        tok_ptr[v + 1] += tok_ptr[v]
+    token_ids = np.empty(n, np.int32)
+    for q in range(n):
+        token_ids[q] = ids[order[q]]
+    return byte[:n_nodes].copy(), depth[:n_nodes].copy(), subtree_end[:n_nodes].copy(), tok_ptr, token_ids
+
+
+@njit(cache=True, nogil=True)
+def path_char_counts(byte, depth):
+    """int32[n_nodes]: the number of UTF-8 lead (non-continuation) bytes on each node's path."""
+    n = byte.shape[0]
+    out = np.zeros(n, np.int32)
+    at_depth = np.zeros(int(depth.max()) + 1 if n else 1, np.int32)
+    for v in range(1, n):
+        d = depth[v]
+        c = at_depth[d - 1] + (1 if (byte[v] & 0xC0) != 0x80 else 0)
+        at_depth[d] = c
+        out[v] = c
+    return out
+
+
+@njit(cache=True, nogil=True)
+def map_subtrie(main_byte, main_subtree_end, sub_byte, sub_depth):
+    """int32[n_main_nodes]: for each node of a trie, the node of ``sub`` (a trie of a subset of the
+    same strings, same layout) with the same byte string, -1 where ``sub`` has none."""
+    out = np.full(main_byte.shape[0], -1, np.int32)
+    n = sub_byte.shape[0]
+    at_depth = np.zeros(int(sub_depth.max()) + 1 if n else 1, np.int32)  # main node per depth
+    out[0] = 0
+    for v in range(1, n):
+        d = sub_depth[v]
+        parent = at_depth[d - 1]
+        c = parent + 1
+        end = main_subtree_end[parent]
+        while c < end and main_byte[c] != sub_byte[v]:
+            c = main_subtree_end[c]
+        at_depth[d] = c  # always found: sub's strings are main's
+        out[c] = v
+    return out

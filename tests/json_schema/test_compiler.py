@@ -37,8 +37,12 @@ def test_object_properties_order_required_and_additional():
 
 def test_additional_keys_never_spell_listed_names():
     schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
-    check(schema, good=['{"name": "x", "nam": 1}', '{"name": "x", "名": 1}', '{"name":"x","\\u540d":1}'],
+    check(schema, good=['{"name": "x", "nam": 1}', '{"name": "x", "名": 1}', '{"name":"x","\\u540d":1}',
+                        # once the key has left the names' trie, any spelling follows
+                        '{"name":"x","nm\\u0061":1}', '{"name":"x","namen\\u0061":1}', '{"name":"x","mm\\u006e":1}'],
           bad=['{"name": "x", "name": 1}', '{"name": "x", "n\\u0061me": 1}', '{"name":"x","\\u006eame":2}'])
+    # escapes inside the trie are refused (sound, documented as incomplete)
+    assert not accepts(automaton(schema), '{"name":"x","n\\u0061":1}')
 
 
 def test_additional_properties_false_and_schema():

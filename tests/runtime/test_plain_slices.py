@@ -18,8 +18,9 @@ SCHEMAS = [
     {"type": "string", "minLength": 290},
     {"type": "object", "properties": {"name": {"type": "integer"}, "nab": {"type": "boolean"}},
      "additionalProperties": {"type": "string", "maxLength": 3}},  # keys: "anything but the listed ones"
+    {"type": "object", "properties": {"named": {"type": "integer"}, "names": {"type": "boolean"}, "nab": {}}},
 ]
-REGEXES = [r'"[^"\\]{0,30}"x', r'(é|[^"\\\x00-\x1f]){2,9}', r'[^"]*', r'a\\?[^"]{3}', r'[^"\\]{2}(b|[^"\\])*', r'(ab|[^a"\\][^"\\]{0,7})"']
+REGEXES = [r'(abc|ab[^"\\c][^"\\]{0,6}|é[^"\\]{2,5})"', r'"[^"\\]{0,30}"x', r'(é|[^"\\\x00-\x1f]){2,9}', r'[^"]*', r'a\\?[^"]{3}', r'[^"\\]{2}(b|[^"\\])*', r'(ab|[^a"\\][^"\\]{0,7})"']
 
 
 def _generic_row(ms, s):
@@ -40,6 +41,18 @@ def _pairs(p):
     return set(zip(ids, pos))
 
 
+def _first_counter_depth(ms, s, max_depth=3):
+    """The fewest bytes (1..max_depth) after which ``s`` reaches a state with a plain budget >= 1
+    (where ``counter_dfa_walk`` stops walking), 0 when none is reached that soon."""
+    trans = ms._compiled.g[0]
+    frontier = {s}
+    for depth in range(1, max_depth + 1):
+        frontier = {int(t) for x in frontier for t in set(trans[x].tolist()) if t >= 0}
+        if any(ms.plain_budget(t) >= 1 for t in frontier):
+            return depth
+    return 0
+
+
 def _compiled_grammars(vocab):
     return [compile_json_schema(s, vocab) for s in SCHEMAS] + [compile_regex(r, vocab) for r in REGEXES]
 
@@ -48,7 +61,7 @@ def _compiled_grammars(vocab):
 def test_fast_rows_equal_generic_walk(tokenizer):
     vocab = get_vocab(tokenizer)
     rng = np.random.default_rng(0)
-    counters = dfa_only = sliced = 0
+    counters = dfa_only = sliced_1 = sliced_deep = 0
     for cg in _compiled_grammars(vocab):
         ms = cg.masks
         states = np.arange(cg.automaton.n_states)
@@ -59,12 +72,16 @@ def test_fast_rows_equal_generic_walk(tokenizer):
                 continue
             dfa_only += 1
             counters += ms.plain_budget(s) >= 0
-            sliced += ms.plain_budget(s) < 0 and (ms._budgets_after(s, plain_slices(vocab, ms.words)) >= 0).any()
+            if ms.plain_budget(s) < 0:
+                depth = _first_counter_depth(ms, s)
+                sliced_1 += depth == 1
+                sliced_deep += depth >= 2
             row, nodes, trie = ms.walk_row(s)
             ref_row, ref_pairs = _generic_row(ms, s)
             assert np.array_equal(row, ref_row), (cg.source, s)
             assert _pairs(ms._main_pairs(nodes, trie)) == ref_pairs, (cg.source, s)
-    assert counters > 100 and sliced > 2 and dfa_only > counters + sliced  # every path was exercised
+    # every path was exercised: counters, counters after one byte, counters deeper in the trie
+    assert counters > 100 and sliced_1 > 2 and sliced_deep > 2 and dfa_only > counters + sliced_1 + sliced_deep
 
 
 def test_plain_budget_counts_remaining_characters():

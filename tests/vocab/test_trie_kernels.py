@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from structgen.vocab import TokenTrie
-from structgen.vocab.trie_kernels import (clear_token_bit, clear_token_bits, dfa_token_mask, get_token_bit,
-                                          set_id_range_bits, set_token_bit, set_token_bits)
+from structgen.vocab.trie_kernels import (build_slice_trie, clear_token_bit, clear_token_bits, dfa_token_mask,
+                                          get_token_bit, map_subtrie, path_char_counts, set_id_range_bits,
+                                          set_token_bit, set_token_bits)
 from tests.conftest import get_vocab
 
 
@@ -111,3 +112,35 @@ def test_dfa_walk_real_vocab_digits():
     assert got == expected
     assert sum(got) > 100
     assert visited < vocab.trie.n_nodes // 10
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=6, ).map(lambda b: bytes(x % 4 + 97 for x in b)) | st.binary(min_size=1, max_size=3),
+                min_size=1, max_size=40))
+def test_build_slice_trie_equals_token_trie(strings):
+    """The trie of byte slices equals TokenTrie.build on the same strings (ids carried along)."""
+    flat = np.frombuffer(b"".join(strings), np.uint8)
+    length = np.array([len(b) for b in strings], np.int64)
+    start = np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
+    ids = np.arange(100, 100 + len(strings), dtype=np.int32)
+    byte, depth, subtree_end, tok_ptr, token_ids = build_slice_trie(flat, start, length, ids)
+    ref = TokenTrie.build(strings)
+    assert byte.tolist() == ref.byte.tolist()
+    assert depth.tolist() == ref.depth.tolist()
+    assert subtree_end.tolist() == ref.subtree_end.tolist()
+    assert tok_ptr.tolist() == ref.tok_ptr.tolist()
+    assert token_ids.tolist() == (ref.token_ids + 100).tolist()
+
+
+def test_map_subtrie_and_path_char_counts():
+    strings = [b"ab", b"abc", "é".encode() + b"x", b"b", "éé".encode()]
+    main = TokenTrie.build(strings)
+    sub = TokenTrie.build(strings, include=np.array([False, True, True, False, False]))
+    m = map_subtrie(main.byte, main.subtree_end, sub.byte, sub.depth)
+    for v in range(main.n_nodes):
+        path = main.node_bytes(v)
+        expect = sub.find(path) if (v == 0 or sub.find(path) >= 0) else -1
+        assert m[v] == expect
+    chars = path_char_counts(main.byte, main.depth)
+    for v in range(main.n_nodes):
+        assert chars[v] == sum(1 for x in main.node_bytes(v) if x & 0xC0 != 0x80)
