@@ -798,6 +798,47 @@ def plain_step_nonascii(trans, accept, x, cur):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def class_step(trans, accept, x, sig):
+    """Where one plain character of a *class* leads from DFA state ``x`` (see ``class_slices.py``).
+
+    A class step exists when the plain ASCII characters alive from ``x`` (at least one) all lead
+    to one non-accepting state ``y``. ``sig`` (uint64[3]) receives the class: bits of the alive
+    plain ASCII characters (``sig[0]``: 0-63, ``sig[1]``: 64-127) and the non-ASCII mode
+    ``sig[2]``: 0 every non-ASCII plain character dies, 1 every one leads to ``y`` (without
+    passing an accepting state), 2 anything else. Returns ``y``; ``PLAIN_ALL_DEAD`` when every plain
+    character dies; ``PLAIN_MIXED`` when there is no class step.
+    """
+    y = _PLAIN_NONE
+    lo = np.uint64(0)
+    hi = np.uint64(0)
+    for b in range(0x20, 0x80):
+        if b == 0x22 or b == 0x5C:
+            continue
+        t = trans[x, b]
+        if t < 0:
+            continue
+        if accept[t] or (y != _PLAIN_NONE and t != y):
+            return PLAIN_MIXED
+        y = t
+        if b < 64:
+            lo |= np.uint64(1) << np.uint64(b)
+        else:
+            hi |= np.uint64(1) << np.uint64(b - 64)
+    r = plain_step_nonascii(trans, accept, x, _PLAIN_NONE)
+    if y == _PLAIN_NONE:
+        return PLAIN_ALL_DEAD if r == PLAIN_ALL_DEAD else PLAIN_MIXED
+    sig[0] = lo
+    sig[1] = hi
+    if r == PLAIN_ALL_DEAD:
+        sig[2] = 0
+    elif r == y:
+        sig[2] = 1
+    else:
+        sig[2] = 2
+    return y
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def plain_budget(trans, accept, call_ptr, s, cap, nxt, memo, chain):
     """Plain budget of state ``s`` (see ``MaskStore.plain_budget``), memoized in ``memo``
     (-3 unknown, -2 not a counter, else the budget capped at ``cap``) with :func:`plain_step`

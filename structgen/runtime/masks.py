@@ -31,7 +31,9 @@ from . import kernels as K
 from ..vocab.trie import TokenTrie
 from .chart import Chart
 from .lru import BoundedLRU
+from .class_slices import class_budget, excluded_characters
 from .plain_slices import plain_slices
+from .slice_kernels import class_row
 from .split_kernels import split_suffix_trie, suffix_trie_splits, trie_splits
 
 class _RowCache:
@@ -150,6 +152,7 @@ class MaskStore:
         self._plain_budget = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_budget
         self._chain = np.zeros(0, np.int32)  # scratch of kernels.plain_budget
         self._scratch_k = np.zeros(0, np.int32)  # scratch of kernels.counter_dfa_walk
+        self._class_memo: dict[int, object] = {}  # state -> class_budget result
         self._scratch_words = np.zeros(0, np.uint32)
         self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
 
@@ -270,6 +273,8 @@ class MaskStore:
             if budget >= 0:
                 out[:] = sl.slice_masks[min(budget, sl.max_len)]
                 trie, arrays = sl.rest, sl.rest_arrays
+            elif sl is not None and (cb := self._class_budget(s, sl.max_len)) is not None:
+                return self._class_row(s, out, sl, *cb)
             elif sl is not None:
                 while True:
                     n = K.counter_dfa_walk(trans, accept, comp.g[3], s, arrays, sl.rest_arrays, sl.rest_of_main,
@@ -291,6 +296,40 @@ class MaskStore:
         chart.run(K.init_chart, comp.g, s)
         nodes = self._walk(chart, comp.trie_arrays, out, rule)
         return out, nodes, comp.vocab.trie
+
+    def _class_budget(self, s: int, cap: int):
+        """``(class, mode, k)`` of a class-counter state (``class_slices.py``), memoized; None if
+        ``s`` is not one."""
+        hit = self._class_memo.get(s, False)
+        if hit is False:
+            comp = self._compiled
+            hit = self._class_memo[s] = class_budget(comp.g[0], comp.g[1], comp.g[3], s, cap)
+        return hit
+
+    def _class_row(self, s: int, out: np.ndarray, sl, bits: tuple[int, int], mode: int, k: int):
+        """Row of class-counter state ``s``: the class members of at most ``k`` characters, then
+        DFA walks of the rest trie and (mode 2) of the plain tokens with non-ASCII characters.
+        Split nodes: ``>= 0`` in ``sl.nonascii``, ``-1 - node`` in ``sl.rest``."""
+        comp = self._compiled
+        trans, accept = comp.g[0], comp.g[1]
+        follow_row = comp.follow[int(comp.automaton.state_rule[s])]
+        if self._scratch_words.shape[0] < self.words:
+            self._scratch_words = np.zeros(self.words, np.uint32)
+        class_row(out, sl.slice_masks[sl.max_len] if mode == 1 else sl.ascii_mask,
+                  sl.slice_masks[min(k, sl.max_len)], sl.char_masks, excluded_characters(bits, sl.plain_ascii),
+                  self._scratch_words)
+        found = []
+        for arrays, walk in ((sl.rest_arrays, True), (sl.nonascii_arrays, mode == 2)):
+            if not walk:
+                found.append(np.zeros(0, np.int32))
+                continue
+            while True:
+                n = K.dfa_walk(trans, accept, s, arrays, out, self._entries, comp.depth_set, follow_row)
+                if n >= 0:
+                    found.append(self._entries[:n].copy())
+                    break
+                self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
+        return out, np.concatenate([found[1], -1 - found[0]]), (sl.nonascii, sl.rest)
 
     def dfa_only(self, s: int) -> bool:
         """No token can reach a state with a call edge from ``s``: the rule's byte DFA alone

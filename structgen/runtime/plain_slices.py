@@ -27,6 +27,7 @@ import numpy as np
 from ..vocab.trie import TokenTrie
 from ..vocab.trie_kernels import map_subtrie, path_char_counts
 from .lru import BoundedLRU
+from .slice_kernels import char_masks
 
 
 def plain_lengths(flat: np.ndarray, offsets: np.ndarray, include: np.ndarray) -> np.ndarray:
@@ -78,6 +79,10 @@ class PlainSlices:
       trie node (-1: none); ``node_chars`` the characters (UTF-8 lead bytes) on each node's path;
       in trie token order, ``tok_pf`` the first position from which the token's bytes are plain
       text (:func:`plain_from`; 0 for plain tokens) and ``tok_chars`` its character count.
+    - For class slices (``class_slices.py``): ``char_masks: uint32[128, words]`` the plain tokens
+      containing each ASCII byte, ``ascii_mask`` the plain tokens without non-ASCII bytes,
+      ``nonascii`` the :class:`TokenTrie` of the plain tokens with a non-ASCII character and
+      ``nonascii_arrays`` its kernel tuple.
     """
 
     def __init__(self, vocab, words: int) -> None:
@@ -128,6 +133,18 @@ class PlainSlices:
         cum = np.zeros(flat.shape[0] + 1, np.int64)
         np.cumsum(lead, out=cum[1:])
         self.tok_chars = (cum[offsets[1:]] - cum[offsets[:-1]]).astype(np.int32)[main.token_ids]
+        # class slices: the plain tokens containing each ASCII character, the pure-ASCII plain
+        # tokens, and a trie of the plain tokens with a non-ASCII character
+        self.char_masks = char_masks(flat, offsets, ids, words)
+        high = np.zeros(flat.shape[0] + 1, np.int64)
+        np.cumsum(flat >= 0x80, out=high[1:])
+        non_ascii = (high[offsets[1:]] - high[offsets[:-1]]) > 0
+        self.ascii_mask = np.zeros(words, np.uint32)
+        _set_bits(self.ascii_mask[None, :], np.zeros(int((plain & ~non_ascii).sum()), np.int64),
+                  np.flatnonzero(plain & ~non_ascii))
+        self.nonascii = TokenTrie.build(vocab.token_bytes, include=plain & non_ascii)
+        na = self.nonascii
+        self.nonascii_arrays = (na.byte, na.depth, na.subtree_end, na.tok_ptr, na.token_ids)
 
 
 def _is_plain_text(b: bytes) -> bool:

@@ -19,8 +19,11 @@ SCHEMAS = [
     {"type": "object", "properties": {"name": {"type": "integer"}, "nab": {"type": "boolean"}},
      "additionalProperties": {"type": "string", "maxLength": 3}},  # keys: "anything but the listed ones"
     {"type": "object", "properties": {"named": {"type": "integer"}, "names": {"type": "boolean"}, "nab": {}}},
+    {"type": "object", "properties": {"id": {"type": "string", "pattern": "^[\\w.:-]+$"},
+                                      "code": {"type": "string", "pattern": "^[A-Z]{2,3}[0-9]*$"}}},
 ]
-REGEXES = [r'(abc|ab[^"\\c][^"\\]{0,6}|é[^"\\]{2,5})"', r'"[^"\\]{0,30}"x', r'(é|[^"\\\x00-\x1f]){2,9}', r'[^"]*', r'a\\?[^"]{3}', r'[^"\\]{2}(b|[^"\\])*', r'(ab|[^a"\\][^"\\]{0,7})"']
+REGEXES = [r'"[A-Za-z0-9_]+"(,|")', r'"[a-z]{2,6}"', r'"[^"\\a-z]{1,9}"', r'"(\w|-){1,12}"',
+           r'(abc|ab[^"\\c][^"\\]{0,6}|é[^"\\]{2,5})"', r'"[^"\\]{0,30}"x', r'(é|[^"\\\x00-\x1f]){2,9}', r'[^"]*', r'a\\?[^"]{3}', r'[^"\\]{2}(b|[^"\\])*', r'(ab|[^a"\\][^"\\]{0,7})"']
 
 
 def _generic_row(ms, s):
@@ -62,6 +65,7 @@ def test_fast_rows_equal_generic_walk(tokenizer):
     vocab = get_vocab(tokenizer)
     rng = np.random.default_rng(0)
     counters = dfa_only = sliced_1 = sliced_deep = 0
+    class_modes = [0, 0, 0]
     for cg in _compiled_grammars(vocab):
         ms = cg.masks
         states = np.arange(cg.automaton.n_states)
@@ -72,7 +76,10 @@ def test_fast_rows_equal_generic_walk(tokenizer):
                 continue
             dfa_only += 1
             counters += ms.plain_budget(s) >= 0
-            if ms.plain_budget(s) < 0:
+            cb = ms._class_budget(s, plain_slices(vocab, ms.words).max_len) if ms.plain_budget(s) < 0 else None
+            if cb is not None:
+                class_modes[cb[1]] += 1
+            elif ms.plain_budget(s) < 0:
                 depth = _first_counter_depth(ms, s)
                 sliced_1 += depth == 1
                 sliced_deep += depth >= 2
@@ -82,6 +89,7 @@ def test_fast_rows_equal_generic_walk(tokenizer):
             assert _pairs(ms._main_pairs(nodes, trie)) == ref_pairs, (cg.source, s)
     # every path was exercised: counters, counters after one byte, counters deeper in the trie
     assert counters > 100 and sliced_1 > 2 and sliced_deep > 2 and dfa_only > counters + sliced_1 + sliced_deep
+    assert min(class_modes) >= 2, class_modes  # class counters of every non-ASCII mode
 
 
 def test_plain_budget_counts_remaining_characters():
@@ -155,3 +163,25 @@ def test_call_distance_matches_breadth_first_search():
                     queue.append(p)
         expect = [min(ref.get(i, limit + 1), limit + 1) for i in range(hi - lo)]
         assert dist.tolist() == expect
+@pytest.mark.parametrize("tokenizer", ["gpt2", "llama3"])
+def test_class_rows_from_character_masks(tokenizer):
+    from structgen.runtime.class_slices import excluded_characters
+    from structgen.runtime.slice_kernels import class_row
+
+    vocab = get_vocab(tokenizer)
+    words = (vocab.vocab_size + 31) // 32
+    sl = plain_slices(vocab, words)
+    tb = vocab.token_bytes
+    chars = set(b"abcdefghijklmnopqrstuvwxyz0123456789_ ")
+    bits = (sum(1 << b for b in chars if b < 64), sum(1 << (b - 64) for b in chars if b >= 64))
+    excluded = excluded_characters(bits, sl.plain_ascii)
+    assert set(excluded.tolist()) == set(sl.plain_ascii.tolist()) - chars
+    for all_non_ascii in (False, True):
+        for k in (1, 3, sl.max_len):
+            row = np.zeros(words, np.uint32)
+            class_row(row, sl.slice_masks[sl.max_len] if all_non_ascii else sl.ascii_mask, sl.slice_masks[k],
+                      sl.char_masks, excluded, np.zeros(words, np.uint32))
+            got = np.flatnonzero(np.unpackbits(row.view(np.uint8), bitorder="little")[:vocab.n_tokens])
+            expect = [t for t in range(vocab.n_tokens) if 1 <= sl.plain_len[t] <= k
+                      and all(b in chars or (all_non_ascii and b >= 128) for b in tb[t])]
+            assert got.tolist() == expect
