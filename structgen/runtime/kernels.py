@@ -343,10 +343,26 @@ def _rest_children_walk(trans, accept, rest, rn, skip_cont, out, entries, n_entr
     return n_entries
 
 
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _loop_bytes(trans, x, loops):
+    """Record in ``loops`` (``(lo, hi, known)``) the plain ASCII bytes on which state ``x`` loops."""
+    lo = np.uint64(0)
+    hi = np.uint64(0)
+    for b in range(0x20, 0x80):
+        if b != 0x22 and b != 0x5C and trans[x, b] == x:
+            if b < 64:
+                lo |= np.uint64(1) << np.uint64(b)
+            else:
+                hi |= np.uint64(1) << np.uint64(b - 64)
+    loops[0][x] = lo
+    loops[1][x] = hi
+    loops[2][x] = 1
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def counter_dfa_walk(trans, accept, call_ptr, start, main, rest, rest_of_main, node_chars, tok_pf, tok_chars,
                      first_masks, first_all, first_nonascii, slice_masks, nxt, memo, chain, scratch_words, scratch_k,
-                     out, entries, depth_set, follow_row):
+                     below, loops, out, entries, depth_set, follow_row):
     """:func:`dfa_walk` that stops walking below nodes whose state is a plain counter.
 
     At a node ``n`` (depth ``d``) whose state has plain budget ``k >= 1`` (see ``plain_slices.py``;
@@ -367,6 +383,11 @@ def counter_dfa_walk(trans, accept, call_ptr, start, main, rest, rest_of_main, n
     budget ``k``: ``slice_masks[k + 1] & first_nonascii`` (the plain tokens starting with a non-ASCII
     character), and below non-ASCII first bytes only the ``rest`` trie is walked.
     Scratch: ``scratch_words`` (uint32[words]), ``scratch_k`` (int32[256 + cap + 1]).
+
+    A node whose (non-accepting) state loops on every byte below it (``below``: per node the
+    plain ASCII bytes below as bits, and a flag for any other byte; ``loops``: per state the plain
+    ASCII bytes ``c`` with ``trans[state, c] == state``, memoized, see :func:`_loop_bytes`) keeps
+    all its tokens without walking (e.g. "anything without ``h``" in a pattern like ``.*hotel.*``).
     """
     byte, depth, subtree_end, tok_ptr, token_ids = main
     words = out.shape[0]
@@ -450,6 +471,15 @@ def counter_dfa_walk(trans, accept, call_ptr, start, main, rest, rest_of_main, n
         if k < -2:
             k = plain_budget(trans, accept, call_ptr, st, cap, nxt, memo, chain)
         if k < 1:
+            if not accept[st] and below[2][n] == 0:
+                if loops[2][st] == 0:
+                    _loop_bytes(trans, st, loops)
+                if (below[0][n] & ~loops[0][st]) == 0 and (below[1][n] & ~loops[1][st]) == 0:
+                    for q in range(tok_ptr[n + 1], tok_ptr[end]):
+                        tid = token_ids[q]
+                        out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+                    n = end
+                    continue
             n += 1
             continue
         b = byte[n]

@@ -153,6 +153,8 @@ class MaskStore:
         self._chain = np.zeros(0, np.int32)  # scratch of kernels.plain_budget
         self._scratch_k = np.zeros(0, np.int32)  # scratch of kernels.counter_dfa_walk
         self._class_memo: dict[int, object] = {}  # state -> class_budget result
+        n = aut.n_states  # memo of the bytes each state loops on (kernels._loop_bytes)
+        self._loops = (np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint8))
         self._scratch_words = np.zeros(0, np.uint32)
         self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
 
@@ -281,7 +283,8 @@ class MaskStore:
                                            sl.node_chars, sl.tok_pf, sl.tok_chars, sl.first_masks, sl.first_all,
                                            sl.first_nonascii,
                                            sl.slice_masks, self._plain_next, self._plain_budget, self._chain,
-                                           self._scratch_words, self._scratch_k, out, self._entries,
+                                           self._scratch_words, self._scratch_k, sl.below, self._loops, out,
+                                           self._entries,
                                            comp.depth_set, comp.follow[rule])
                     if n >= 0:
                         return out, self._entries[:n].copy(), (trie, sl.rest)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..vocab.trie import TokenTrie
-from ..vocab.trie_kernels import map_subtrie, path_char_counts
+from ..vocab.trie_kernels import chars_below, map_subtrie, path_char_counts
 from .lru import BoundedLRU
 from .slice_kernels import char_masks
 
@@ -78,7 +78,9 @@ class PlainSlices:
       ``rest_of_main: int32[n_nodes]`` the rest-trie node with the same bytes as each vocabulary
       trie node (-1: none); ``node_chars`` the characters (UTF-8 lead bytes) on each node's path;
       in trie token order, ``tok_pf`` the first position from which the token's bytes are plain
-      text (:func:`plain_from`; 0 for plain tokens) and ``tok_chars`` its character count.
+      text (:func:`plain_from`; 0 for plain tokens) and ``tok_chars`` its character count;
+      ``below`` the bytes strictly below each node (subtrees that only loop on a state are
+      taken whole).
     - For class slices (``class_slices.py``): ``char_masks: uint32[128, words]`` the plain tokens
       containing each ASCII byte, ``ascii_mask`` the plain tokens without non-ASCII bytes,
       ``nonascii`` the :class:`TokenTrie` of the plain tokens with a non-ASCII character and
@@ -125,6 +127,8 @@ class PlainSlices:
         main = vocab.trie
         self.rest_of_main = map_subtrie(main.byte, main.subtree_end, r.byte, r.depth)
         self.node_chars = path_char_counts(main.byte, main.depth)
+        #: per vocabulary-trie node, the bytes strictly below it (``trie_kernels.chars_below``)
+        self.below = chars_below(main.byte, main.parent)
         pf = np.zeros(vocab.n_tokens, np.int32)
         for t in np.flatnonzero(text & ~plain).tolist():
             pf[t] = plain_from(bytes(flat[offsets[t]:offsets[t + 1]]))

@@ -233,3 +233,27 @@ def map_subtrie(main_byte, main_subtree_end, sub_byte, sub_depth):
         at_depth[d] = c  # always found: sub's strings are main's
         out[c] = v
     return out
+
+
+@njit(cache=True, nogil=True)
+def chars_below(byte, parent):
+    """Per node, the bytes strictly below it: ``(lo, hi, other)`` — uint64 bits of the plain ASCII
+    bytes 0-63 / 64-127 (0x20-0x7F except ``"`` and ``\\``), and ``other`` (uint8) 1 when some
+    byte below is anything else (control, ``"``, ``\\``, non-ASCII)."""
+    n = byte.shape[0]
+    lo = np.zeros(n, np.uint64)
+    hi = np.zeros(n, np.uint64)
+    other = np.zeros(n, np.uint8)
+    for v in range(n - 1, 0, -1):  # reverse preorder: children before parents
+        p = parent[v]
+        b = byte[v]
+        lo[p] |= lo[v]
+        hi[p] |= hi[v]
+        other[p] |= other[v]
+        if b < 0x20 or b >= 0x80 or b == 0x22 or b == 0x5C:
+            other[p] = 1
+        elif b < 64:
+            lo[p] |= np.uint64(1) << np.uint64(b)
+        else:
+            hi[p] |= np.uint64(1) << np.uint64(b - 64)
+    return lo, hi, other

@@ -22,7 +22,7 @@ SCHEMAS = [
     {"type": "object", "properties": {"id": {"type": "string", "pattern": "^[\\w.:-]+$"},
                                       "code": {"type": "string", "pattern": "^[A-Z]{2,3}[0-9]*$"}}},
 ]
-REGEXES = [r'"[A-Za-z0-9_]+"(,|")', r'"[a-z]{2,6}"', r'"[^"\\a-z]{1,9}"', r'"(\w|-){1,12}"',
+REGEXES = [r'"[^"\\]*[Hh]otel [Pp]aris[^"\\]*"', r'[^"\\]*ab[^"\\]*', r'"[A-Za-z0-9_]+"(,|")', r'"[a-z]{2,6}"', r'"[^"\\a-z]{1,9}"', r'"(\w|-){1,12}"',
            r'(abc|ab[^"\\c][^"\\]{0,6}|é[^"\\]{2,5})"', r'"[^"\\]{0,30}"x', r'(é|[^"\\\x00-\x1f]){2,9}', r'[^"]*', r'a\\?[^"]{3}', r'[^"\\]{2}(b|[^"\\])*', r'(ab|[^a"\\][^"\\]{0,7})"']
 
 
@@ -66,6 +66,7 @@ def test_fast_rows_equal_generic_walk(tokenizer):
     rng = np.random.default_rng(0)
     counters = dfa_only = sliced_1 = sliced_deep = 0
     class_modes = [0, 0, 0]
+    loops = 0
     for cg in _compiled_grammars(vocab):
         ms = cg.masks
         states = np.arange(cg.automaton.n_states)
@@ -83,13 +84,16 @@ def test_fast_rows_equal_generic_walk(tokenizer):
                 depth = _first_counter_depth(ms, s)
                 sliced_1 += depth == 1
                 sliced_deep += depth >= 2
+            known = int(ms._loops[2].sum())
             row, nodes, trie = ms.walk_row(s)
+            loops += int(ms._loops[2].sum()) > known
             ref_row, ref_pairs = _generic_row(ms, s)
             assert np.array_equal(row, ref_row), (cg.source, s)
             assert _pairs(ms._main_pairs(nodes, trie)) == ref_pairs, (cg.source, s)
     # every path was exercised: counters, counters after one byte, counters deeper in the trie
     assert counters > 100 and sliced_1 > 2 and sliced_deep > 2 and dfa_only > counters + sliced_1 + sliced_deep
     assert min(class_modes) >= 2, class_modes  # class counters of every non-ASCII mode
+    assert loops > 20  # states whose walks took whole subtrees that loop on them
 
 
 def test_plain_budget_counts_remaining_characters():
