@@ -11,9 +11,11 @@
   before a final ``\\n``, but ECMA-262 (the JSON Schema spec) and pydantic's regex engine do not, so
   accepting only the strict reading is sound for all of them (strings ending in ``\\n`` are the only
   loss);
-- anchors are supported only at the edges of top-level alternatives (after distributing leading
-  and trailing groups); anchors elsewhere, ``\\b``, look-arounds, back-references, conditionals,
-  atomic groups and possessive repeats raise :class:`PatternUnsupported`.
+- start anchors are supported only at the edges of top-level alternatives (after distributing
+  leading and trailing groups); end-of-string anchors (``$``, ``\\Z``) anywhere, e.g. inside a
+  repetition like ``^(a($|/))*$`` (:func:`end_split`); other anchors, ``\\b``, look-arounds,
+  back-references, conditionals, atomic groups and possessive repeats raise
+  :class:`PatternUnsupported`.
 """
 from __future__ import annotations
 
@@ -122,8 +124,8 @@ def _convert_item(op, av, flags: int) -> L.Lang:
     if op in (C.MAX_REPEAT, C.MIN_REPEAT):
         lo, hi, p = av
         item = _convert(p, flags)
-        if L.has_anchor(item):
-            raise PatternUnsupported("anchor inside a repetition")
+        if L.has_anchor(item) and not _only_end_anchors(item):
+            raise PatternUnsupported("anchor inside a repetition (only end-of-string anchors are supported there)")
         return L.rep(item, lo, None if hi == C.MAXREPEAT else hi)
     if op is C.AT:
         if av in (C.AT_BEGINNING,):
@@ -204,6 +206,66 @@ def _end_suffix(kinds: set[str]) -> L.Lang:
     return ANY_STRING
 
 
+_END_KINDS = ("$", "Z")  # non-MULTILINE "$" is read as the end of the string (module docstring)
+
+
+def _only_end_anchors(x: L.Lang) -> bool:
+    """Every anchor in ``x`` is an end-of-string anchor."""
+    if isinstance(x, L.Anchor):
+        return x.kind in _END_KINDS
+    if isinstance(x, (L.Cat, L.Or)):
+        return all(_only_end_anchors(i) for i in x.items)
+    if isinstance(x, L.Rep):
+        return _only_end_anchors(x.item)
+    return True
+
+
+def _empty_at_end(x: L.Lang) -> bool:
+    """``x`` can match the empty string at the end of the input (end anchors succeed there)."""
+    if isinstance(x, L.Anchor):
+        return True
+    if isinstance(x, L.Chars):
+        return False
+    if isinstance(x, L.Cat):
+        return all(_empty_at_end(i) for i in x.items)
+    if isinstance(x, L.Or):
+        return any(_empty_at_end(i) for i in x.items)
+    if isinstance(x, L.Rep):
+        return x.min == 0 or _empty_at_end(x.item)
+    raise TypeError(x)
+
+
+def end_split(x: L.Lang) -> tuple[L.Lang, L.Lang]:
+    """``(N, T)`` for an expression whose anchors are all end-of-string anchors: ``N`` the strings
+    ``x`` matches without passing an end anchor, ``T`` those it matches along a path that passes
+    one — after it nothing more can be read, so the match must end the input. Both are free of
+    anchors; the strings of ``x`` at the end of the input are ``N ∪ T``, elsewhere ``N``."""
+    if isinstance(x, L.Anchor):
+        return L.NONE, L.EPS
+    if isinstance(x, L.Chars) or not L.has_anchor(x):
+        return x, L.NONE
+    if isinstance(x, L.Or):
+        parts = [end_split(i) for i in x.items]
+        return L.alt(*(n for n, _ in parts)), L.alt(*(t for _, t in parts))
+    if isinstance(x, L.Cat):
+        n_acc, t_acc = L.EPS, L.NONE
+        for item in x.items:
+            n_i, t_i = end_split(item)
+            t_acc = L.alt(L.cat(n_acc, t_i), t_acc if _empty_at_end(item) else L.NONE)
+            n_acc = L.cat(n_acc, n_i)
+        return n_acc, t_acc
+    if isinstance(x, L.Rep):
+        n_i, t_i = end_split(x.item)
+        hi = x.max
+        if hi == 0:
+            return L.EPS, L.NONE
+        # j plain iterations, one passing the end, then the remaining iterations (if the minimum
+        # needs more) must match the empty string at the end
+        lo_j = 0 if _empty_at_end(x.item) else max(x.min - 1, 0)
+        return L.rep(n_i, x.min, hi), L.cat(L.rep(n_i, lo_j, None if hi is None else hi - 1), t_i)
+    raise TypeError(x)
+
+
 @functools.lru_cache(maxsize=2048)
 def search_language(pattern: str) -> L.Lang:
     """Strings ``s`` (without lone surrogates) with ``re.search(pattern, s)`` — exactly, except that a
@@ -227,8 +289,13 @@ def search_language(pattern: str) -> L.Lang:
             pass
         body = L.cat(*items)
         if L.has_anchor(body):
-            # a branch made only of anchors like "$^" or anchors in the middle
-            raise PatternUnsupported("anchor that is not at the start or end of the pattern")
+            if not _only_end_anchors(body):
+                # start anchors in the middle, or a branch made only of anchors like "$^"
+                raise PatternUnsupported("anchor that is not at the start or end of the pattern")
+            # end-of-string anchors inside: matches that pass one end here
+            body, at_end = end_split(body)
+            if not L.is_nothing(at_end):
+                groups.setdefault((frozenset(start), frozenset({"Z"})), []).append(at_end)
         groups.setdefault((frozenset(start), frozenset(end)), []).append(body)
     # one shared prefix/suffix per anchoring kind (separate ".*" suffixes per branch would make the
     # subset construction track which branches already matched: exponential)

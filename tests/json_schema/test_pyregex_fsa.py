@@ -16,6 +16,8 @@ PATTERNS = [
     r"(?m)^a$", r"[^a-c]\w", r"a.b", r"(?s)a.b", r"^\s*$", r"^(?:[0-9]{3})?-?[A-F]+\Z", r"", r"^",
     r"$", r"\Aab", r"(?i)[^k]", r"é+", r"^[\u00e0-\u00ff]{2}$", r"a{0}", r"(ab|a)(c|bcd)$", r"^\W+",
     r"(?x) a  b  # comment", r"[\d\s]x", r"^.{2,4}$",
+    # end-of-string anchors inside groups and repetitions
+    r"(?:a$)+", r"(a($|,))*", r"^(ab|c$){2,3}", r"(x|$)(c|$)", r"a(b$|c)k?", r"(?:\d$|k){0,2}é",
 ]
 ALPHABET = "abcxkKABC,-\n 0123é\u212a\u0660"
 
@@ -62,7 +64,7 @@ def test_generated_regex_text_compiles_to_same_language():
 
 @pytest.mark.parametrize("pattern,what", [
     (r"(?=a)b", "look-around"), (r"(a)\1", "back-reference"), (r"\bword", "boundary"),
-    (r"a^b", "anchor"), (r"(?:a$)+", "anchor"),
+    (r"a^b", "anchor"), (r"(?:^a)+", "anchor"), (r"(?m)(?:a$)+", "anchor"),
 ])
 def test_unsupported_constructs(pattern, what):
     with pytest.raises(PatternUnsupported):
@@ -109,6 +111,15 @@ def test_to_lang_budget():
 def test_from_lang_budget():
     with pytest.raises(fsa.AutomatonTooLarge):
         fsa.from_lang(parse(r"[ab]*a[ab]{14}"), budget=1000)
+
+
+@pytest.mark.parametrize("pattern", [r"^(\/?((\.{2})|([a-z0-9\-]*))($|\/))*$", r"^(a/|b$)+$", r"(\.$|/)x?"])
+def test_end_anchors_inside_repetitions(pattern):
+    d = fsa.from_lang(search_language(pattern))
+    rng = random.Random(11)
+    for _ in range(3000):
+        s = "".join(rng.choice("ab./-0x") for _ in range(rng.randint(0, 7)))
+        assert d.accepts([ord(c) for c in s]) == _re_search(pattern, s), (pattern, s)
 
 
 def test_dollar_is_end_of_string():
