@@ -97,6 +97,9 @@ def clear_shared_rows() -> None:
 #: fingerprint and trie depth: equal fingerprints mean identical automata (see cfg/compiler.py)
 _CALL_DIST: BoundedLRU[np.ndarray] = BoundedLRU(512)
 
+_THREAD = threading.local()  # per-thread scratch of MaskStore walks
+
+
 def _lazy_zeros(shape: tuple[int, int]) -> np.ndarray:
     """A zeroed uint32 array on an anonymous memory map: pages are zeroed by the kernel on first
     touch, so reserving rows costs nothing up front (``np.zeros`` may memset heap memory)."""
@@ -145,8 +148,7 @@ class MaskStore:
         self._in_progress: set[int] = set()
         self._suffixes: list = []
         self.compose = True  # compose rows from callee rows (False: always one full walk)
-        self._scratch = Chart()
-        self._entries = np.zeros(1024, np.int32)
+        self._entries = np.zeros(8192, np.int32)
         self.use_slices = True  # rows of plain-counter states from vocabulary slices (False: full walks)
         self._plain_next = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_step
         self._plain_budget = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_budget
@@ -157,6 +159,16 @@ class MaskStore:
         self._loops = (np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint8))
         self._scratch_words = np.zeros(0, np.uint32)
         self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
+
+    @property
+    def _scratch(self) -> Chart:
+        """The calling thread's scratch chart for row walks, shared by every store: it keeps the
+        capacity earlier walks grew it to (a fresh chart per grammar would grow again, re-walking
+        after each overflow). Every use starts with ``init_chart``, so nested uses are safe."""
+        chart = getattr(_THREAD, "chart", None)
+        if chart is None:
+            chart = _THREAD.chart = Chart(cap_items=1 << 14, cap_sets=1024, hash_size=1024)
+        return chart
 
     def ensure(self, states: np.ndarray) -> None:
         """Make sure every state in ``states`` has a row."""
