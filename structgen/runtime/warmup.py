@@ -31,6 +31,7 @@ def prepare_vocabulary(vocab) -> None:
     from ..json_schema import compile_json_schema
     from .matcher import Matcher
     from .plain_slices import root_children, plain_slices
+    from .split_kernels import suffix_trie_splits
 
     words = (int(vocab.vocab_size) + 31) // 32
     plain_slices(vocab, words)
@@ -45,4 +46,17 @@ def prepare_vocabulary(vocab) -> None:
     for byte in b'{"a": "xy", "b": 1, "c": [1.5], "zz": "q"}':
         matcher.fill_next_token_bitmask(bitmask, 0)
         if byte not in single or not matcher.advance(single[byte]):
+            break
+    # entry points the walk above may not reach: checks without committing, rollback, forced
+    # tokens, and the split-node gathering of suffix tries (same argument types as in use)
+    if single.get(ord("}")) is not None:
+        matcher.is_allowed(single[ord("}")])
+    matcher.validate_tokens(list(single.values())[:2])
+    matcher.forced_tokens()
+    if matcher._history:
+        matcher.rollback(1)
+    masks = compiled.masks
+    for suffix in masks._suffixes:
+        if suffix is not None:
+            suffix_trie_splits(suffix, compiled.token_offsets, np.zeros(1, np.int32))
             break
