@@ -73,7 +73,7 @@ def trim_mask(trans, accept, allowed_cols):
     return keep
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _mark(e, E, L, S, F, M, W, w):
     """Refinable partition: move element ``e`` into the marked prefix of its set."""
     s = S[e]
@@ -90,7 +90,7 @@ def _mark(e, E, L, S, F, M, W, w):
     return w
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _split(E, S, F, P, M, W, w, z):
     """Refinable partition: split every touched set into marked / unmarked parts; the smaller
     part becomes the new set ``z``. Returns the new number of sets."""
@@ -194,6 +194,15 @@ def minimize_blocks(trans, accept):
     for i in range(m):
         inc[fill[heads[i]]] = i
         fill[heads[i]] += 1
+    zb = _refine(tails, inc_ptr, inc, BE, BL, BS, BF, BP, BM, BW, CE, CL, CS, CF, CP, CM, CW, zb, zc)
+    for q in range(n):
+        block[q] = BS[q]
+    return block, zb
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _refine(tails, inc_ptr, inc, BE, BL, BS, BF, BP, BM, BW, CE, CL, CS, CF, CP, CM, CW, zb, zc):
+    """The refinement loop of :func:`minimize_blocks` (no allocation: no reference counting)."""
     b = 1
     c = 0
     while c < zc:
@@ -210,9 +219,7 @@ def minimize_blocks(trans, accept):
                     w = _mark(inc[j], CE, CL, CS, CF, CM, CW, w)
             zc = _split(CE, CS, CF, CP, CM, CW, w, zc)
             b += 1
-    for q in range(n):
-        block[q] = BS[q]
-    return block, zb
+    return zb
 
 
 @njit(cache=True, nogil=True)
@@ -375,3 +382,51 @@ def canonical_form(trans, accept, byte_class, n_byte_classes, label_order):
                 ct[e] = lt[i, j]
                 e += 1
     return bt, acc, lt, cs, cl, ct
+
+
+@njit(cache=True, nogil=True)
+def column_classes(trans, n_cols):
+    """Group the first ``n_cols`` columns of ``trans`` by equal content. Returns
+    (new_of_old int32[n_cols], first int64[n_new], n_new): classes numbered in order of their
+    first column, ``first[c]`` the first column of class ``c``."""
+    n = trans.shape[0]
+    new_of_old = np.empty(n_cols, np.int32)
+    first = np.empty(n_cols, np.int64)
+    hashes = np.empty(n_cols, np.uint64)
+    for c in range(n_cols):
+        hashes[c] = np.uint64(1469598103934665603)
+    for s in range(n):  # row by row: the table is row-major
+        for c in range(n_cols):
+            hashes[c] = (hashes[c] ^ np.uint64(trans[s, c] + 1)) * np.uint64(1099511628211)
+    n_new = 0
+    for c in range(n_cols):
+        found = -1
+        for d in range(n_new):  # few classes; compare hashes first, then the columns
+            f = first[d]
+            if hashes[f] == hashes[c]:
+                same = True
+                for s in range(n):
+                    if trans[s, f] != trans[s, c]:
+                        same = False
+                        break
+                if same:
+                    found = d
+                    break
+        if found < 0:
+            found = n_new
+            first[n_new] = c
+            n_new += 1
+        new_of_old[c] = found
+    return new_of_old, first[:n_new].copy(), n_new
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def add_row_offsets(trans, offset):
+    """In place: ``trans[s, c] += offset[s]`` wherever ``trans[s, c] >= 0`` (local state ids to
+    global ones when rule tables are stacked)."""
+    n, k = trans.shape
+    for s in range(n):
+        off = offset[s]
+        for c in range(k):
+            if trans[s, c] >= 0:
+                trans[s, c] += off

@@ -72,18 +72,20 @@ class ByteDFA:
         if n == 0:
             return RangeAutomaton((), ())
         trans = self.trans
-        change = np.ones((n, 257), dtype=bool)
-        change[:, 1:256] = trans[:, 1:] != trans[:, :-1]
-        edges = []
-        for s in range(n):
-            starts = np.flatnonzero(change[s, :256])
-            row = trans[s]
-            out = []
-            bounds = list(starts) + [256]
-            for i in range(len(starts)):
-                lo = int(bounds[i])
-                t = int(row[lo])
-                if t >= 0:
-                    out.append((lo, int(bounds[i + 1]) - 1, t))
-            edges.append(tuple(out))
-        return RangeAutomaton(tuple(edges), tuple(bool(a) for a in self.accept))
+        # runs of equal targets: (state, first byte) of each run, in row-major order
+        change = np.ones((n, 256), dtype=bool)
+        change[:, 1:] = trans[:, 1:] != trans[:, :-1]
+        src, lo = np.nonzero(change)
+        nxt = np.full(lo.shape[0], 256, np.int64)
+        same_row = src[1:] == src[:-1]
+        nxt[:-1][same_row] = lo[1:][same_row]
+        dst = trans[src, lo]
+        keep = dst >= 0
+        src, lo, hi, dst = src[keep], lo[keep], nxt[keep] - 1, dst[keep]
+        edges: list[list] = [[] for _ in range(n)]
+        for a, b, c, d in zip(src.tolist(), lo.tolist(), hi.tolist(), dst.tolist()):
+            edges[a].append((b, c, d))
+        ra = RangeAutomaton(tuple(map(tuple, edges)), tuple(self.accept.tolist()))
+        # the flat form ``NFA.embed`` and the grammar compiler use, already at hand
+        ra.__dict__["flat_edges"] = tuple(np.ascontiguousarray(x, dtype=np.int32) for x in (src, lo, hi, dst))
+        return ra

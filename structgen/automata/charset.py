@@ -210,9 +210,41 @@ def utf8_sequences(lo: int, hi: int) -> list[tuple[tuple[int, int], ...]]:
 @functools.lru_cache(maxsize=4096)
 def charset_automaton(ranges: Ranges) -> RangeAutomaton:
     """The minimal DFA (as a :class:`RangeAutomaton`) accepting the UTF-8 encodings of exactly the
-    non-surrogate code points in ``ranges`` (one character each). Empty set → 0 states."""
+    non-surrogate code points in ``ranges`` (one character each), states numbered canonically
+    (BFS from the start, edges in byte order). Empty set → 0 states.
+
+    The multi-byte part is built once per distinct set of non-ASCII ranges (cached): sets that
+    differ only below 0x80 — "any character but these few", the common case in generated
+    grammars — share it, and their ASCII ranges become edges from the start to the final state."""
     if ranges and max(hi for _, hi in ranges) < 0x80:  # ASCII only: one byte-range edge per range
         return RangeAutomaton((tuple((lo, hi, 1) for lo, hi in normalize(ranges)), ()), (False, True))
+    low = tuple((lo, min(hi, 0x7F)) for lo, hi in ranges if lo <= 0x7F)
+    if not low:
+        return _utf8_automaton(ranges)
+    multi = _utf8_automaton(tuple((max(lo, 0x80), hi) for lo, hi in ranges if hi >= 0x80))
+    if multi.n_states == 0:  # only surrogates above ASCII
+        return charset_automaton(low)
+    sink = multi.final_sink  # the one accepting state (a leaf: one character is complete)
+    start_edges = tuple((lo, hi, sink) for lo, hi in normalize(low)) + multi.edges[0]
+    return _bfs_numbered((start_edges,) + multi.edges[1:], multi.accept)
+
+
+def _bfs_numbered(edges: tuple, accept: tuple) -> RangeAutomaton:
+    """The automaton with states renumbered by BFS from state 0, edges in byte order."""
+    order = {0: 0}
+    queue = [0]
+    for s in queue:
+        for _, _, t in edges[s]:
+            if t not in order:
+                order[t] = len(queue)
+                queue.append(t)
+    return RangeAutomaton(tuple(tuple((lo, hi, order[t]) for lo, hi, t in edges[s]) for s in queue),
+                          tuple(accept[s] for s in queue))
+
+
+@functools.lru_cache(maxsize=1024)
+def _utf8_automaton(ranges: Ranges) -> RangeAutomaton:
+    """:func:`charset_automaton` built from the UTF-8 sequence trie (any ranges)."""
     # Trie of byte-range sequences; node 0 is the root; leaves are marked final.
     children: list[dict[tuple[int, int], int]] = [{}]
     final: list[bool] = [False]

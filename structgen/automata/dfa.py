@@ -52,8 +52,14 @@ def determinize(nfa: NFA, start: int, final: int, n_labels: int = 0, *,
     so ε-only states never split DFA states. Raises :class:`CompileLimitError` when more than
     ``max_states`` DFA states would be built.
     """
+    return determinize_csr(len(nfa), start, final, nfa.to_csr(), n_labels, max_states=max_states)
+
+
+def determinize_csr(n_nfa: int, start: int, final: int, csr: tuple, n_labels: int = 0, *,
+                    max_states: int = 100_000) -> LabeledDFA:
+    """:func:`determinize` of an NFA given in CSR form (as :meth:`NFA.to_csr` returns it)."""
     status, trans, accept, n, byte_class, n_bc = _subset_kernel.subset_construction(
-        len(nfa), start, final, *nfa.to_csr(), n_labels, max_states)
+        n_nfa, start, final, *csr, n_labels, max_states)
     if status == _subset_kernel.LIMIT_EXCEEDED:
         raise CompileLimitError(f"automaton exceeds the limit of {max_states} DFA states")
     trans = trans.reshape(n, n_bc + n_labels)
@@ -67,17 +73,12 @@ def _merge_byte_columns(dfa: LabeledDFA) -> LabeledDFA:
     n_bc = dfa.n_byte_classes
     if n_bc <= 1 or dfa.n_states == 0:
         return dfa
-    cols_t = np.ascontiguousarray(dfa.trans[:, :n_bc].T)
-    ids: dict[bytes, int] = {}
-    new_of_old = np.array([ids.setdefault(col.tobytes(), len(ids)) for col in cols_t], dtype=np.int32)
-    if len(ids) == n_bc:
+    new_of_old, first, n_new = _kernels.column_classes(dfa.trans, n_bc)
+    if n_new == n_bc:
         return dfa
-    first = np.full(len(ids), -1, np.int64)
-    for old in range(n_bc - 1, -1, -1):  # ids are assigned in first-occurrence (byte) order
-        first[new_of_old[old]] = old
-    trans = np.concatenate([cols_t[first].T, dfa.trans[:, n_bc:]], axis=1)
+    trans = np.concatenate([dfa.trans[:, first], dfa.trans[:, n_bc:]], axis=1)
     return LabeledDFA(np.ascontiguousarray(trans, dtype=np.int32), dfa.accept,
-                      new_of_old[dfa.byte_class], len(ids))
+                      new_of_old[dfa.byte_class], int(n_new))
 
 
 def trim_minimize(dfa: LabeledDFA, allowed_labels: np.ndarray | None = None) -> LabeledDFA:

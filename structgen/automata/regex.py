@@ -3,7 +3,7 @@
 ``compile_regex_dfa(pattern, flags)`` accepts exactly the UTF-8 encodings of the strings ``s``
 with ``re.fullmatch(pattern, s, flags)`` (strings containing surrogates have no UTF-8 encoding and
 are not represented). Pipeline: ``re``'s parser → flag-resolved AST (:mod:`regex_parser`) →
-Thompson NFA with UTF-8 character-class fragments (:mod:`charset`, :mod:`nfa`) → subset
+Thompson NFA with UTF-8 character-class fragments (:mod:`charset`, :mod:`thompson`) → subset
 construction over byte classes → trim → minimize → canonical numbering (:mod:`dfa`).
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ import numpy as np
 
 from structgen.automata import charset as cs
 from structgen.automata.byte_dfa import ByteDFA
-from structgen.automata.dfa import canonical_form, determinize, trim_minimize
+from structgen.automata import thompson
+from structgen.automata.dfa import canonical_form, determinize_csr, trim_minimize
 from structgen.automata.fragments import RangeAutomaton
-from structgen.automata.nfa import NFA
 from structgen.automata.regex_parser import Chars, Concat, RNode, Repeat, Union, parse_regex
 from structgen.errors import CompileLimitError
 
@@ -27,7 +27,8 @@ NFA_STATES_PER_DFA_STATE = 4
 
 
 def _estimate_nfa_states(node: RNode, cap: int) -> int:
-    """Upper estimate of the NFA states :func:`build_regex_nfa` creates (saturating at ``cap``)."""
+    """Upper estimate of the NFA states of a forward Thompson construction of ``node`` (saturating
+    at ``cap``): the size bound of :func:`regex_ast_to_dfa`."""
     if isinstance(node, Chars):
         return cs.charset_automaton(node.ranges).n_states + 1
     if isinstance(node, Concat):
@@ -51,46 +52,6 @@ def _estimate_nfa_states(node: RNode, cap: int) -> int:
     raise TypeError(node)
 
 
-def build_regex_nfa(nfa: NFA, node: RNode, src: int) -> int:
-    """Add the fragment for ``node`` starting at ``src``; return its exit state."""
-    if isinstance(node, Chars):
-        return nfa.embed(src, cs.charset_automaton(node.ranges))
-    if isinstance(node, Concat):
-        cur = src
-        for it in node.items:
-            cur = build_regex_nfa(nfa, it, cur)
-        return cur
-    if isinstance(node, Union):
-        exit_ = nfa.add_state()
-        for it in node.items:
-            nfa.add_eps(build_regex_nfa(nfa, it, src), exit_)
-        return exit_
-    if isinstance(node, Repeat):
-        return repeat_fragment(nfa, src, node.min, node.max, lambda s: build_regex_nfa(nfa, node.item, s))
-    raise TypeError(node)
-
-
-def repeat_fragment(nfa: NFA, src: int, lo: int, hi: int | None, build) -> int:
-    """``item{lo,hi}`` (``hi=None``: unbounded) from ``src``, where ``build(s)`` adds one copy of
-    the item starting at ``s`` and returns its exit."""
-    cur = src
-    for _ in range(lo):
-        cur = build(cur)
-    if hi is None:
-        loop = nfa.add_state()
-        nfa.add_eps(cur, loop)
-        nfa.add_eps(build(loop), loop)
-        return loop
-    if hi == lo:
-        return cur
-    exit_ = nfa.add_state()
-    for _ in range(hi - lo):
-        nfa.add_eps(cur, exit_)
-        cur = build(cur)
-    nfa.add_eps(cur, exit_)
-    return exit_
-
-
 def regex_ast_to_dfa(node: RNode, max_states: int = DEFAULT_MAX_STATES) -> tuple[np.ndarray, np.ndarray]:
     """(trans[n,256], accept[n]) of the minimal canonical DFA of an AST."""
     cap = max_states * NFA_STATES_PER_DFA_STATE
@@ -98,11 +59,40 @@ def regex_ast_to_dfa(node: RNode, max_states: int = DEFAULT_MAX_STATES) -> tuple
         raise CompileLimitError(
             f"regex expands to more than {cap} NFA states (limit max_states={max_states}); "
             "reduce counted repetitions")
-    nfa = NFA()
-    start = nfa.add_state()
-    final = build_regex_nfa(nfa, node, start)
-    canon = canonical_form(trim_minimize(determinize(nfa, start, final, 0, max_states=max_states)))
+    code: list[int] = []
+    frags: list[RangeAutomaton] = []
+    _postfix(node, code, frags, {})
+    # the bottom-up construction makes at most about twice the states estimated above for the
+    # forward one, so with this bound only the estimate decides what is too large
+    out = thompson.build_nfa(np.asarray(code, np.int32), np.zeros(1, np.uint8), *thompson.fragment_table(frags),
+                             2 * cap + 16)
+    if out[0] != thompson.OK:  # pragma: no cover - see the bound above
+        raise CompileLimitError(f"regex expands to more than {cap} NFA states (limit max_states={max_states})")
+    dfa = determinize_csr(out[1], out[2], out[3], out[4:], 0, max_states=max_states)
+    canon = canonical_form(trim_minimize(dfa))
     return canon.byte_trans, canon.accept
+
+
+def _postfix(node: RNode, code: list[int], frags: list[RangeAutomaton], index: dict[int, int]) -> None:
+    """Append the postfix program (:mod:`structgen.automata.thompson`) of ``node``; character
+    classes become ``OP_TERM`` fragments (``index``: fragment id → position in ``frags``)."""
+    t = type(node)
+    if t is Chars:
+        frag = cs.charset_automaton(node.ranges)
+        k = index.get(id(frag))
+        if k is None:
+            k = index[id(frag)] = len(frags)
+            frags.append(frag)
+        code += (thompson.OP_TERM, k)
+    elif t is Concat or t is Union:
+        for it in node.items:
+            _postfix(it, code, frags, index)
+        code += (thompson.OP_SEQ if t is Concat else thompson.OP_ALT, len(node.items))
+    elif t is Repeat:
+        _postfix(node.item, code, frags, index)
+        code += (thompson.OP_REP, node.min, -1 if node.max is None else node.max)
+    else:
+        raise TypeError(node)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -151,6 +141,26 @@ def simple_class_ranges(pattern: str, flags: int = 0) -> cs.Ranges | None:
     return cs.normalize(parts)
 
 
+#: class patterns written by a generator, with their code point sets (see register_class_pattern)
+_KNOWN_CLASSES: dict[str, cs.Ranges] = {}
+_MAX_KNOWN_CLASSES = 1 << 16
+
+
+def register_class_pattern(pattern: str, ranges: cs.Ranges) -> None:
+    """Announce that ``pattern`` (no flags) matches exactly one character of ``ranges``, which
+    must be normalized (sorted, disjoint, non-adjacent) — as a generator of class regexes knows —
+    so :func:`regex_fragment` builds its automaton without parsing the pattern. Ranges that are
+    not normalized are ignored (the pattern is then parsed as usual)."""
+    for i in range(1, len(ranges)):
+        if ranges[i][0] <= ranges[i - 1][1] + 1:
+            return
+    if not ranges or ranges[0][0] > ranges[0][1] or ranges[0][0] < 0 or ranges[-1][1] > cs.MAX_CODE_POINT:
+        return
+    if len(_KNOWN_CLASSES) >= _MAX_KNOWN_CLASSES:
+        _KNOWN_CLASSES.clear()
+    _KNOWN_CLASSES[pattern] = ranges
+
+
 @functools.lru_cache(maxsize=8192)
 def regex_fragment(pattern: str, flags: int = 0) -> RangeAutomaton:
     """The minimal DFA of ``pattern`` (full-match, UTF-8; as :func:`compile_regex_dfa`) as a
@@ -159,8 +169,11 @@ def regex_fragment(pattern: str, flags: int = 0) -> RangeAutomaton:
     Plain character classes (:func:`simple_class_ranges`), the bulk of generated terminals, are
     built directly as UTF-8 range automata, without parsing or determinizing; everything else
     goes through :func:`compile_regex_dfa`. Raises what :func:`compile_regex_dfa` raises.
+    Classes announced with :func:`register_class_pattern` are not even parsed.
     """
-    ranges = simple_class_ranges(pattern, flags)
+    ranges = _KNOWN_CLASSES.get(pattern) if not flags else None
+    if ranges is None:
+        ranges = simple_class_ranges(pattern, flags)
     if ranges is not None:
         return cs.charset_automaton(ranges)
     return compile_regex_dfa(pattern, flags).range_automaton

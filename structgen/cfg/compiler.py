@@ -1,9 +1,11 @@
 """Grammar IR → :class:`~structgen.cfg.automaton.GrammarAutomaton`.
 
-Per rule: Thompson NFA over bytes ∪ {call labels} (terminals inlined as byte sub-automata, every
-:class:`~structgen.cfg.ir.Ref` a call edge, never inlined) → subset construction → removal of
-calls to unproductive rules → trim → minimization (call labels are ordinary symbols) → canonical
-numbering. Then nullable rules, structural fingerprints and the global arrays.
+Per rule: the body is flattened into a postfix program (:class:`_Program`), from which a numba
+kernel builds the Thompson NFA over bytes ∪ {call labels} (:mod:`structgen.automata.thompson`;
+terminals inlined as byte sub-automata, every :class:`~structgen.cfg.ir.Ref` a call edge, never
+inlined) → subset construction → removal of calls to unproductive rules → trim → minimization
+(call labels are ordinary symbols) → canonical numbering. Then nullable rules, structural
+fingerprints and the global arrays.
 
 Fingerprints (recursion-safe, deterministic across processes): rules are processed by strongly
 connected components of the call graph, callees first. A rule outside any cycle hashes its own
@@ -12,14 +14,16 @@ automata of its whole component in discovery order from the rule (intra-componen
 as discovery indices, calls leaving the component as fingerprints). Equal fingerprints therefore
 mean identical automata (same local numbering) for the rule and everything reachable from it.
 
-Per-rule work is cached process-wide (LRU) by the rule body with callee names replaced by call
-label indices, so structurally repeated rules (JSON-schema property rules, re-compiles of the same
-grammar) are determinized and minimized once.
+Per-rule work is cached process-wide (LRU) by the rule's program (callees appear only as call
+label indices), so structurally repeated rules (JSON-schema property rules, re-compiles of the
+same grammar) are determinized and minimized once. Digests hash the canonical byte table in a
+compact, equivalent form (class of each byte, one column per class).
 """
 from __future__ import annotations
 
 import hashlib
 import threading
+from array import array
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
@@ -27,9 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from structgen.automata import _kernels
-from structgen.automata.dfa import CanonicalDFA, LabeledDFA, canonical_form, determinize, trim_minimize
-from structgen.automata.nfa import NFA
-from structgen.automata.regex import regex_fragment, repeat_fragment
+from structgen.automata import thompson as _T
+from structgen.automata.dfa import CanonicalDFA, LabeledDFA, canonical_form, determinize_csr, trim_minimize
+from structgen.automata.regex import regex_fragment
 from structgen.errors import CompileLimitError, GrammarError, RegexError
 from structgen.cfg.automaton import GrammarAutomaton
 from structgen.cfg.ir import Alt, Bytes, Expr, Grammar, Literal, Ref, Regex, Repeat, Seq
@@ -58,131 +62,122 @@ def _too_large(rule: str, cap: int, max_states: int) -> CompileLimitError:
                              f"(limit max_states={max_states})")
 
 
-class _Builder:
-    """Thompson construction of one rule body into an :class:`NFA`, bounded by ``cap`` NFA states.
+class _Program:
+    """A rule body flattened into a postfix program for :func:`structgen.automata.thompson.build_nfa`:
+    int32 words ``code``, the literal bytes ``lits`` they point into, the distinct terminal
+    regexes ``terms`` (``(pattern, flags)``, indexed by ``OP_TERM``), and the callee names in
+    first-appearance order (depth-first, left to right), whose positions are the call labels.
 
-    The bound is checked as the NFA grows: a counted repetition is refused as soon as its first
-    copy shows that all copies would exceed it (so ``x{0,10**7}`` fails at once), and every other
-    construct is linear in the size of the expression."""
+    Everything but the callee names determines the rule's automaton up to the names of the rules
+    it calls, so ``(code, lits, terms)`` is the key of the per-rule cache."""
 
-    __slots__ = ("nfa", "labels", "rule", "cap", "max_states")
+    __slots__ = ("code", "lits", "terms", "labels", "rule", "max_states")
 
-    def __init__(self, labels: dict[str, int], rule: str, max_states: int) -> None:
-        self.nfa = NFA()
-        self.labels = labels
+    def __init__(self, rule: str, max_states: int) -> None:
+        self.code = array("i")
+        self.lits = bytearray()
+        self.terms: dict[tuple[str, int], int] = {}
+        self.labels: dict[str, int] = {}
         self.rule = rule
         self.max_states = max_states
-        self.cap = max_states * _NFA_STATES_PER_DFA_STATE
 
-    def check(self) -> None:
-        if self.nfa.n_states > self.cap:
-            raise _too_large(self.rule, self.cap, self.max_states)
-
-    def build(self, expr: Expr, src: int) -> int:
-        """Add the fragment of ``expr`` (an abstracted body: exact IR node types) from ``src``;
-        return its exit state."""
-        nfa = self.nfa
+    def add(self, expr: Expr) -> None:
+        """Append ``expr``'s postfix code. Validates node types and repetition bounds."""
+        code = self.code
         t = type(expr)
-        if t is Regex:
-            return nfa.embed(src, _terminal_fragment(expr, self.rule))
-        if t is Seq:
-            cur = src
-            for it in expr.items:
-                cur = self.build(it, cur)
-            return cur
-        if t is Literal:
-            return nfa.literal(src, _literal_bytes(expr, self.rule))
-        if t is Ref:
-            dst = nfa.add_state()
-            nfa.add_label(src, self.labels[expr.name], dst)
-            return dst
-        if t is Alt:
-            exit_ = nfa.add_state()
-            for it in expr.items:
-                nfa.add_eps(self.build(it, src), exit_)
-            return exit_
-        if t is Repeat:
-            copies = max(expr.min + 1 if expr.max is None else expr.max, 1)
-            before = nfa.n_states
-            first = [True]
+        if t is Seq or t is Alt:
+            items = expr.items
+            add = self.add
+            for it in items:
+                add(it)
+            code.append(_OP_SEQ if t is Seq else _OP_ALT)
+            code.append(len(items))
+        elif t is Literal:
+            try:
+                data = expr.text.encode("utf-8")
+            except UnicodeEncodeError:
+                data = _literal_bytes(expr, self.rule)  # raises the error naming the rule
+            code.append(_OP_LIT)
+            code.append(len(self.lits))
+            code.append(len(data))
+            self.lits += data
+        elif t is Regex:
+            key = (expr.pattern, expr.flags)
+            k = self.terms.get(key)
+            if k is None:
+                k = self.terms[key] = len(self.terms)
+            code.append(_OP_TERM)
+            code.append(k)
+        elif t is Ref:
+            lab = self.labels.get(expr.name)
+            if lab is None:
+                lab = self.labels[expr.name] = len(self.labels)
+            code.append(_OP_REF)
+            code.append(lab)
+        elif t is Repeat:
+            if expr.min < 0 or (expr.max is not None and expr.max < expr.min):
+                raise GrammarError(f"rule {self.rule!r}: invalid repetition bounds {{{expr.min},{expr.max}}}")
+            if expr.min > _INT32_MAX or (expr.max is not None and expr.max > _INT32_MAX):
+                ms = self.max_states
+                raise _too_large(self.rule, ms * _NFA_STATES_PER_DFA_STATE, ms)
+            self.add(expr.item)
+            code.append(_OP_REP)
+            code.append(expr.min)
+            code.append(-1 if expr.max is None else expr.max)
+        elif t is Bytes:
+            self._bytes(expr.data)
+        # subclasses of the node types (rare): normalized to the base type, then as above
+        elif isinstance(expr, (Seq, Alt)):
+            self.add((Seq if isinstance(expr, Seq) else Alt)(tuple(expr.items)))
+        elif isinstance(expr, Ref):
+            self.add(Ref(expr.name))
+        elif isinstance(expr, Repeat):
+            self.add(Repeat(expr.item, expr.min, expr.max))
+        elif isinstance(expr, Regex):
+            self.add(Regex(expr.pattern, expr.flags))
+        elif isinstance(expr, Literal):
+            self.add(Literal(expr.text))
+        elif isinstance(expr, Bytes):
+            self.add(Bytes(bytes(expr.data)))
+        else:
+            raise GrammarError(f"rule {self.rule!r}: unknown grammar expression {expr!r}")
 
-            def one(s: int) -> int:
-                out = self.build(expr.item, s)
-                if first[0]:
-                    first[0] = False
-                    if before + (nfa.n_states - before) * copies > self.cap:
-                        raise _too_large(self.rule, self.cap, self.max_states)
-                self.check()
-                return out
-
-            return repeat_fragment(nfa, src, expr.min, expr.max, one)
-        if t is Bytes:
-            return nfa.literal(src, expr.data)
-        if isinstance(expr, Regex):  # a subclass of a terminal type (containers are normalized)
-            return nfa.embed(src, _terminal_fragment(expr, self.rule))
-        if isinstance(expr, Literal):
-            return nfa.literal(src, _literal_bytes(expr, self.rule))
-        if isinstance(expr, Bytes):
-            return nfa.literal(src, expr.data)
-        raise GrammarError(f"rule {self.rule!r}: unknown grammar expression {expr!r}")
-
-
-_LABEL_REFS: list[Ref] = []
-
-
-def _label_ref(i: int) -> Ref:
-    while len(_LABEL_REFS) <= i:
-        _LABEL_REFS.append(Ref(f"#{len(_LABEL_REFS)}"))
-    return _LABEL_REFS[i]
-
-
-def _abstract(expr: Expr, labels: dict[str, int], rule: str) -> Expr:
-    """``expr`` with every ``Ref(name)`` renamed to ``Ref("#<label>")``: the rule body up to the
-    names of the rules it calls (which only pick call labels), used as a cache key. Labels are
-    assigned to callee names in ``labels`` in first-appearance order (depth-first, left to
-    right). Validates the expression (node types, repetition bounds)."""
-    t = type(expr)
-    if t is Seq or t is Alt:
-        items = expr.items
-        new = [_abstract(it, labels, rule) for it in items]
-        for a, b in zip(new, items):
-            if a is not b:
-                return t(tuple(new))
-        return expr
-    if t is Regex or t is Literal:
-        return expr
-    if t is Ref:
-        i = labels.get(expr.name)
-        if i is None:
-            i = labels[expr.name] = len(labels)
-        return _label_ref(i)
-    if t is Repeat:
-        if expr.min < 0 or (expr.max is not None and expr.max < expr.min):
-            raise GrammarError(f"rule {rule!r}: invalid repetition bounds {{{expr.min},{expr.max}}}")
-        item = _abstract(expr.item, labels, rule)
-        return expr if item is expr.item else Repeat(item, expr.min, expr.max)
-    if t is Bytes:
-        return expr
-    # subclasses of the node types (rare): normalized to the base type, then as above
-    if isinstance(expr, (Seq, Alt)):
-        return _abstract((Seq if isinstance(expr, Seq) else Alt)(tuple(expr.items)), labels, rule)
-    if isinstance(expr, Ref):
-        return _abstract(Ref(expr.name), labels, rule)
-    if isinstance(expr, Repeat):
-        return _abstract(Repeat(expr.item, expr.min, expr.max), labels, rule)
-    if isinstance(expr, (Regex, Literal, Bytes)):
-        return expr
-    raise GrammarError(f"rule {rule!r}: unknown grammar expression {expr!r}")
+    def _bytes(self, data: bytes) -> None:
+        self.code.append(_OP_LIT)
+        self.code.append(len(self.lits))
+        self.code.append(len(data))
+        self.lits += data
 
 
-def _determinize_body(body: Expr, n_labels: int, max_states: int, name: str) -> LabeledDFA:
-    """Determinized automaton of an abstracted rule body (call labels ``#0..#n_labels-1``)."""
-    b = _Builder({f"#{i}": i for i in range(n_labels)}, name, max_states)
-    start = b.nfa.add_state()
-    final = b.build(body, start)
-    b.check()
+_INT32_MAX = 2**31 - 1
+_OP_LIT, _OP_TERM, _OP_REF, _OP_SEQ, _OP_ALT, _OP_REP = (_T.OP_LIT, _T.OP_TERM, _T.OP_REF, _T.OP_SEQ,
+                                                        _T.OP_ALT, _T.OP_REP)
+
+
+#: fragment tables (``thompson.fragment_table``) by the terminal regexes of a body, in order:
+#: rules of one kind mostly use the same few terminals
+_FRAGMENT_TABLES: dict[tuple, tuple] = {}
+_MAX_FRAGMENT_TABLES = 4096
+
+
+def _determinize_body(key: "_BodyKey", name: str) -> LabeledDFA:
+    """Determinized automaton of a flattened rule body (call labels ``0..key.n_labels-1``)."""
+    table = _FRAGMENT_TABLES.get(key.terms)
+    if table is None:
+        table = _T.fragment_table([_terminal_fragment(Regex(p, f), name) for p, f in key.terms])
+        if len(_FRAGMENT_TABLES) >= _MAX_FRAGMENT_TABLES:
+            _FRAGMENT_TABLES.clear()
+        _FRAGMENT_TABLES[key.terms] = table
+    cap = key.max_states * _NFA_STATES_PER_DFA_STATE
+    out = _T.build_nfa(np.frombuffer(key.code, np.int32), np.frombuffer(key.lits or b"\0", np.uint8),
+                       *table, cap)
+    status, n, start, final = out[:4]
+    if status == _T.LIMIT_EXCEEDED:
+        raise _too_large(name, cap, key.max_states)
+    if status != _T.OK:  # pragma: no cover - programs come from _Program
+        raise GrammarError(f"rule {name!r}: malformed expression program")
     try:
-        dfa = determinize(b.nfa, start, final, n_labels, max_states=max_states)
+        dfa = determinize_csr(n, start, final, out[4:], key.n_labels, max_states=key.max_states)
     except CompileLimitError as e:
         raise CompileLimitError(f"rule {name!r}: {e}") from None
     dfa.trans.setflags(write=False)
@@ -197,6 +192,16 @@ class _CanonicalRule:
     slot_labels: tuple[int, ...]  # distinct call labels in canonical first-use order
 
 
+def _first_byte_classes(cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Classes of the 256 bytes renumbered in order of their first byte: (class of each byte
+    int32[256], first byte of each class)."""
+    uniq, first = np.unique(cls, return_index=True)
+    order = np.argsort(first, kind="stable")
+    renum = np.empty(uniq.shape[0], np.int32)
+    renum[order] = np.arange(uniq.shape[0], dtype=np.int32)
+    return renum[np.searchsorted(uniq, cls)], first[order]
+
+
 def _canonical_rule(reduced: LabeledDFA, label_order: tuple[int, ...]) -> _CanonicalRule:
     cd = canonical_form(reduced, np.asarray(label_order, dtype=np.int64))
     for arr in (cd.byte_trans, cd.accept, cd.label_trans, cd.call_state, cd.call_label, cd.call_target):
@@ -204,10 +209,16 @@ def _canonical_rule(reduced: LabeledDFA, label_order: tuple[int, ...]) -> _Canon
     labels = cd.call_label.tolist()
     slot_labels = tuple(dict.fromkeys(labels))
     slot_of = {lab: i for i, lab in enumerate(slot_labels)}
+    # the byte table as (class of each byte, numbered by first byte; one column per class):
+    # an equivalent, much shorter encoding of ``byte_trans`` to hash. Bytes have equal canonical
+    # columns iff their byte classes have equal columns in ``reduced`` (a renumbering of it).
+    col_class = _kernels.column_classes(reduced.trans, reduced.n_byte_classes)[0]
+    class_of_byte, first = _first_byte_classes(col_class[reduced.byte_class])
     h = hashlib.sha256()
     h.update(np.int64(cd.n_states).tobytes())
     h.update(cd.accept.tobytes())
-    h.update(cd.byte_trans.tobytes())
+    h.update(class_of_byte.tobytes())
+    h.update(np.ascontiguousarray(cd.byte_trans[:, first]).tobytes())
     h.update(cd.call_state.tobytes())
     h.update(np.array([slot_of[lab] for lab in labels], dtype=np.int32).tobytes())
     h.update(cd.call_target.tobytes())
@@ -224,24 +235,28 @@ def _shallow_key(d: LabeledDFA) -> str:
 
 
 class _BodyKey:
-    """Cache key of an abstracted rule body: the body's (recursive) hash is computed once, so the
-    per-rule cache below costs one tree hash per rule and compile, not one per lookup."""
+    """Cache key of a rule body up to its callees' names: its postfix program (code words,
+    literal bytes, terminal regexes), the number of call labels and the state limit. Equality
+    is exact (bytes and tuples), the hash is computed once."""
 
-    __slots__ = ("body", "n_labels", "max_states", "_hash")
+    __slots__ = ("code", "lits", "terms", "n_labels", "max_states", "_hash")
 
-    def __init__(self, body: Expr, n_labels: int, max_states: int) -> None:
-        self.body = body
-        self.n_labels = n_labels
-        self.max_states = max_states
-        self._hash = hash((body, n_labels, max_states))
+    def __init__(self, prog: _Program) -> None:
+        self.code = prog.code.tobytes()
+        self.lits = bytes(prog.lits)
+        self.terms = tuple(prog.terms)
+        self.n_labels = len(prog.labels)
+        self.max_states = prog.max_states
+        self._hash = hash((self.code, self.lits, self.terms, self.n_labels, self.max_states))
 
     def __hash__(self) -> int:
         return self._hash
 
     def __eq__(self, other: object) -> bool:
         return self is other or (isinstance(other, _BodyKey) and self._hash == other._hash
-                                 and self.n_labels == other.n_labels and self.max_states == other.max_states
-                                 and self.body == other.body)
+                                 and self.code == other.code and self.lits == other.lits
+                                 and self.terms == other.terms and self.n_labels == other.n_labels
+                                 and self.max_states == other.max_states)
 
 
 class _BodyEntry:
@@ -275,7 +290,7 @@ class _BodyCache:
                 self.hits += 1
                 return hit
             self.misses += 1
-        entry = _BodyEntry(_determinize_body(key.body, key.n_labels, key.max_states, name))
+        entry = _BodyEntry(_determinize_body(key, name))
         with self._lock:
             entry = self._items.setdefault(key, entry)
             while len(self._items) > self.maxsize:
@@ -440,14 +455,14 @@ def compile_grammar_automaton(grammar: Grammar, *, max_states: int = 2_000_000) 
         raise GrammarError(f"start rule {start!r} is not defined")
     # validate every rule; abstract its callees to call labels (first-appearance order)
     all_callees: dict[str, list[str]] = {}
-    abstract: dict[str, Expr] = {}
+    programs: dict[str, _Program] = {}
     for name, body in rules.items():
-        labels: dict[str, int] = {}
-        abstract[name] = _abstract(body, labels, name)
-        for ref in labels:
+        prog = programs[name] = _Program(name, max_states)
+        prog.add(body)
+        for ref in prog.labels:
             if ref not in rules:
                 raise GrammarError(f"rule {name!r} references undefined rule {ref!r}")
-        all_callees[name] = list(labels)
+        all_callees[name] = list(prog.labels)
     # rules reachable from start (IR level)
     order = [start]
     seen_ir = {start}
@@ -456,7 +471,7 @@ def compile_grammar_automaton(grammar: Grammar, *, max_states: int = 2_000_000) 
             if c not in seen_ir:
                 seen_ir.add(c)
                 order.append(c)
-    work = {r: _Rule(r, _BodyKey(abstract[r], len(all_callees[r]), max_states), all_callees[r], max_states)
+    work = {r: _Rule(r, _BodyKey(programs[r]), all_callees[r], max_states)
             for r in order}
     callees = {r: w.callees for r, w in work.items()}
     dfas = {r: w.determinized() for r, w in work.items()}
@@ -578,7 +593,7 @@ def _assemble(final_order, rid, canon, callees) -> GrammarAutomaton:
     S = int(offsets[-1])
     trans = np.concatenate([canon[r].byte_trans for r in final_order])
     state_off = np.repeat(offsets[:-1], sizes).astype(np.int32)
-    np.add(trans, state_off[:, None], out=trans, where=trans >= 0)
+    _kernels.add_row_offsets(trans, state_off)
     accept = np.concatenate([canon[r].accept for r in final_order])
     state_rule = np.repeat(np.arange(n_rules, dtype=np.int32), sizes)
     state_local = (np.arange(S, dtype=np.int64) - np.repeat(offsets[:-1], sizes)).astype(np.int32)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..automata import charset as base
+from ..automata.regex import register_class_pattern
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -71,20 +72,25 @@ def _esc(cp: int) -> str:
 
 
 def class_regex(a: Ranges) -> str:
-    """A Python regex matching exactly one character of ``a`` (which must be non-empty)."""
+    """A Python regex matching exactly one character of ``a`` (which must be non-empty). The
+    pattern is announced to the grammar compiler with its set (``register_class_pattern``), so
+    compiling it as a terminal needs no parsing."""
     if not a:
         raise ValueError("empty character set has no class regex")
     if len(a) == 1 and a[0][0] == a[0][1]:
-        return _esc(a[0][0])
-    parts = []
-    for lo, hi in a:
-        if lo == hi:
-            parts.append(_esc(lo))
-        elif hi == lo + 1:
-            parts.append(_esc(lo) + _esc(hi))
-        else:
-            parts.append(f"{_esc(lo)}-{_esc(hi)}")
-    return "[" + "".join(parts) + "]"
+        out = _esc(a[0][0])
+    else:
+        parts = []
+        for lo, hi in a:
+            if lo == hi:
+                parts.append(_esc(lo))
+            elif hi == lo + 1:
+                parts.append(_esc(lo) + _esc(hi))
+            else:
+                parts.append(f"{_esc(lo)}-{_esc(hi)}")
+        out = "[" + "".join(parts) + "]"
+    register_class_pattern(out, a)
+    return out
 
 
 # --------------------------------------------------------------------------- classes from `re`

@@ -186,8 +186,8 @@ _ONE_REGEX_MAX_BMP_RANGES = 2
 def encode_set(ranges: cs.Ranges) -> ir.Expr:
     """IR matching every spelling of one character of ``ranges`` (the language of
     :func:`encode_set_regex`). Small sets are one :class:`~structgen.cfg.ir.Regex`; a set with many
-    ranges (e.g. "any character except these") becomes the alternation of its raw class (a plain
-    character class, built without parsing), its short escapes and ``\\u`` followed by a hex regex
+    ranges (e.g. "any character except these") becomes the alternation of its raw characters
+    (plain character classes, see :func:`_raw_set`), its short escapes and ``\\u`` followed by a hex regex
     for the code points below 0x100, one for the rest of the BMP and one for the surrogate pairs:
     all but the first recur across schemas, so the grammar compiler builds their automata once
     instead of parsing and determinizing a new large regex for every distinct set."""
@@ -197,9 +197,8 @@ def encode_set(ranges: cs.Ranges) -> ir.Expr:
     if len(bmp) <= _ONE_REGEX_MAX_BMP_RANGES:
         return ir.Regex(encode_set_regex(ranges))
     alts: list[ir.Expr] = []
-    raw = cs.intersect(ranges, RAW)
-    if raw:
-        alts.append(ir.Regex(cs.class_regex(raw)))
+    if cs.intersect(ranges, RAW):
+        alts.append(_raw_set(ranges))
     short = _short_escape_regex(ranges)
     if short:
         alts.append(ir.Regex(short))
@@ -224,26 +223,29 @@ JSON_STRING_REGEX = '"(?:' + ANY_UNIT_REGEX + ')*"'
 
 @functools.lru_cache(maxsize=8192)
 def _raw_set(ranges: cs.Ranges) -> ir.Expr:
-    """IR of the unescaped spellings of one character of ``ranges`` (those that need none)."""
+    """IR of the unescaped spellings of one character of ``ranges`` (those that need none).
+
+    A set with both ASCII and non-ASCII members is the alternation of the two parts: sets that
+    differ only in their ASCII members ("any character but the next letters of these names")
+    then share the non-ASCII terminal, whose UTF-8 automaton the grammar compiler builds once."""
     raw = cs.intersect(ranges, RAW)
+    if not raw:
+        return ir.NOTHING
     if len(raw) == 1 and raw[0][0] == raw[0][1]:
         return ir.Literal(chr(raw[0][0]))
-    return ir.Regex(cs.class_regex(raw)) if raw else ir.NOTHING
-
-
-def _join_literals(e: ir.Expr) -> ir.Expr:
-    """``e`` with adjacent literals of a sequence merged into one (fewer IR nodes to compile)."""
-    if type(e) is not ir.Seq:
-        return e
-    out: list[ir.Expr] = []
-    for it in e.items:
-        if type(it) is ir.Literal and out and type(out[-1]) is ir.Literal:
-            out[-1] = ir.Literal(out[-1].text + it.text)
-        else:
-            out.append(it)
-    if len(out) == len(e.items):
-        return e
-    return out[0] if len(out) == 1 else ir.Seq(tuple(out))
+    if raw[0][0] < 0x80 <= raw[-1][1]:
+        low: list[tuple[int, int]] = []
+        high: list[tuple[int, int]] = []
+        for lo, hi in raw:
+            if hi < 0x80:
+                low.append((lo, hi))
+            elif lo >= 0x80:
+                high.append((lo, hi))
+            else:
+                low.append((lo, 0x7F))
+                high.append((0x80, hi))
+        return ir_alt(_raw_set(tuple(low)), ir.Regex(cs.class_regex(tuple(high))))
+    return ir.Regex(cs.class_regex(raw))
 
 
 def encode_lang(x: L.Lang, repeat, raw_only: bool = False) -> ir.Expr:
@@ -262,7 +264,7 @@ def _encode(x: L.Lang, repeat, raw_only: bool, memo: dict[int, ir.Expr]) -> ir.E
     if t is L.Chars:
         out = _raw_set(x.ranges) if raw_only else encode_set(x.ranges)
     elif t is L.Cat:
-        out = _join_literals(ir.seq(*[_encode(i, repeat, raw_only, memo) for i in x.items])) if x.items else ir.EMPTY
+        out = _encode_cat(x.items, repeat, raw_only, memo) if x.items else ir.EMPTY
     elif t is L.Or:
         out = ir_alt(*[_encode(i, repeat, raw_only, memo) for i in x.items]) if x.items else ir.NOTHING
     elif t is L.Rep:
@@ -271,6 +273,21 @@ def _encode(x: L.Lang, repeat, raw_only: bool, memo: dict[int, ir.Expr]) -> ir.E
         raise TypeError(f"cannot encode {x!r}")
     memo[id(x)] = out
     return out
+
+
+def _encode_cat(items: tuple, repeat, raw_only: bool, memo: dict[int, ir.Expr]) -> ir.Expr:
+    """A concatenation: nested sequences flattened, adjacent literals merged (as
+    ``_join_literals(ir.seq(...))``, in one pass)."""
+    out: list[ir.Expr] = []
+    Literal, Seq = ir.Literal, ir.Seq
+    for i in items:
+        e = _encode(i, repeat, raw_only, memo)
+        for it in (e.items if type(e) is Seq else (e,)):
+            if type(it) is Literal and out and type(out[-1]) is Literal:
+                out[-1] = Literal(out[-1].text + it.text)
+            else:
+                out.append(it)
+    return out[0] if len(out) == 1 else Seq(tuple(out))
 
 
 _PLAIN = set(range(0x20, 0x7F)) - {0x22, 0x5C, 0x2F}
@@ -294,7 +311,34 @@ def literal_regex(text: str) -> str:
 
 
 def literal_ir(text: str) -> ir.Expr:
-    """IR for the quoted JSON string ``text`` in its standard spellings (quotes included)."""
+    """IR for the quoted JSON string ``text`` in its standard spellings (quotes included): the
+    language of ``'"' + literal_regex(text) + '"'``, as literals for the runs of plain characters
+    and one small terminal per other character (shared across strings, so a new string needs no
+    regex compiled)."""
     if all(ord(c) in _PLAIN for c in text):
         return ir.Literal('"' + text + '"')
-    return ir.seq(ir.Literal('"'), ir.Regex(literal_regex(text)), ir.Literal('"'))
+    items: list[ir.Expr] = []
+    run = ['"']
+    for ch in text:
+        cp = ord(ch)
+        if cp in _PLAIN:
+            run.append(ch)
+            continue
+        if run:
+            items.append(ir.Literal("".join(run)))
+            run = []
+        items.append(_char_spellings(cp))
+    run.append('"')
+    items.append(ir.Literal("".join(run)))
+    return ir.Seq(tuple(items))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_spellings(cp: int) -> ir.Expr:
+    """IR of the spellings of one (non-plain) character inside a JSON string, as in
+    :func:`literal_regex`."""
+    if cp == 0x2F:
+        return ir.Alt((ir.Literal("/"), ir.Literal("\\/")))
+    if 0xD800 <= cp <= 0xDFFF:
+        return ir.Regex(r"\\u" + hex4_regex(((cp, cp),)))
+    return ir.Regex(encode_set_regex(cs.single(cp)))

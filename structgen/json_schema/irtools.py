@@ -18,11 +18,20 @@ TERMINAL_CHUNK_THRESHOLD = 256
 
 
 _LEAVES = (ir.Literal, ir.Regex, ir.Ref, ir.Bytes)
+_LEAF_TYPES = frozenset(_LEAVES)
 
 
 def alt(*items: ir.Expr) -> ir.Expr:
     """Like :func:`structgen.cfg.ir.alt` (flattening, order kept) but deduplicating only by
     identity and for leaf terminals, so building large trees does not rehash whole subtrees."""
+    if len(items) == 2:  # the common case, without the sets
+        a, b = items
+        ta, tb = type(a), type(b)
+        if ta is not ir.Alt and tb is not ir.Alt and ta in _LEAF_TYPES and tb in _LEAF_TYPES:
+            return a if (a is b or a == b) else ir.Alt((a, b))
+        if ta is not ir.Alt and tb is not ir.Alt and not isinstance(a, ir.Alt) and not isinstance(b, ir.Alt) \
+                and not isinstance(a, _LEAVES) and not isinstance(b, _LEAVES):
+            return a if a is b else ir.Alt((a, b))
     out: list[ir.Expr] = []
     seen_ids: set[int] = set()
     seen_leaves: set = set()
@@ -127,51 +136,66 @@ def _terminal_repeat(item: ir.Expr, lo: int, hi: int | None,
     return ir.alt(ir.Repeat(item, lo, L), long_form)
 
 
-def _ser(e: ir.Expr, names: dict[str, str], out: list[str]) -> None:
-    if isinstance(e, ir.Ref):
+def _ser(e: ir.Expr, names, out: list[str], with_refs: set[int] | None = None) -> bool:
+    """Append ``e``'s serialization to ``out``; returns whether ``e`` contains a reference. When
+    ``with_refs`` is given, the ids of the composite nodes that contain one are added to it."""
+    t = type(e)
+    if t is ir.Ref:
         out.append("R(" + names.get(e.name, e.name) + ")")
-    elif isinstance(e, ir.Literal):
+        return True
+    if t is ir.Literal:
         out.append("L(" + repr(e.text) + ")")
-    elif isinstance(e, ir.Regex):
+        return False
+    if t is ir.Regex:
         out.append("X(" + repr(e.pattern) + "," + str(e.flags) + ")")
-    elif isinstance(e, ir.Bytes):
-        out.append("B(" + repr(e.data) + ")")
-    elif isinstance(e, ir.Seq):
-        out.append("S(")
+        return False
+    if t is ir.Seq or t is ir.Alt:
+        append = out.append
+        append("S(" if t is ir.Seq else "A(")
+        has = False
         for i in e.items:
-            _ser(i, names, out)
-            out.append(",")
-        out.append(")")
-    elif isinstance(e, ir.Alt):
-        out.append("A(")
-        for i in e.items:
-            _ser(i, names, out)
-            out.append(",")
-        out.append(")")
-    elif isinstance(e, ir.Repeat):
+            ti = type(i)
+            if ti is ir.Literal:  # leaves inline (the same text as the calls below write)
+                append("L(" + repr(i.text) + "),")
+            elif ti is ir.Regex:
+                append("X(" + repr(i.pattern) + "," + str(i.flags) + "),")
+            else:
+                if _ser(i, names, out, with_refs):
+                    has = True
+                append(",")
+        append(")")
+    elif t is ir.Repeat:
         out.append(f"P({e.min},{e.max},")
-        _ser(e.item, names, out)
+        has = _ser(e.item, names, out, with_refs)
         out.append(")")
-    else:  # pragma: no cover
+    elif t is ir.Bytes:
+        out.append("B(" + repr(e.data) + ")")
+        return False
+    else:  # subclasses (rare): as their base type
+        for base in (ir.Ref, ir.Literal, ir.Regex, ir.Seq, ir.Alt, ir.Repeat, ir.Bytes):
+            if isinstance(e, base):
+                has = _ser(_as_base(e, base), names, out, with_refs)
+                if has and with_refs is not None:
+                    with_refs.add(id(e))
+                return has
         raise TypeError(e)
+    if has and with_refs is not None:
+        with_refs.add(id(e))
+    return has
 
 
-class _RefCollector(dict):
-    """A names mapping for :func:`serialize` that records referenced rules (in order) and writes
-    each as its position in that list."""
-
-    def __init__(self, refs: list[str], index: dict):
-        super().__init__()
-        self.refs = refs
-        self.index = index
-
-    def get(self, name, default=None):
-        i = self.index.get(name)
-        if i is None:
-            i = len(self.refs)
-            self.index[name] = i
-            self.refs.append(name)
-        return f"#{i}"
+def _as_base(e: ir.Expr, base: type) -> ir.Expr:
+    if base is ir.Ref:
+        return ir.Ref(e.name)
+    if base is ir.Literal:
+        return ir.Literal(e.text)
+    if base is ir.Regex:
+        return ir.Regex(e.pattern, e.flags)
+    if base is ir.Bytes:
+        return ir.Bytes(e.data)
+    if base is ir.Repeat:
+        return ir.Repeat(e.item, e.min, e.max)
+    return base(tuple(e.items))
 
 
 def serialize(e: ir.Expr, names: dict[str, str] | None = None) -> str:
@@ -180,80 +204,78 @@ def serialize(e: ir.Expr, names: dict[str, str] | None = None) -> str:
     return "".join(out)
 
 
-def rename(e: ir.Expr, names: dict[str, str]) -> ir.Expr:
+def rename(e: ir.Expr, names: dict[str, str], with_refs: set[int] | None = None) -> ir.Expr:
+    """``e`` with every ``Ref(n)`` renamed to ``names.get(n, n)``. With ``with_refs`` (ids of the
+    composite nodes that contain a reference, from :func:`_ser`), subtrees without references
+    are returned as they are instead of being rebuilt."""
     if isinstance(e, ir.Ref):
         return ir.Ref(names.get(e.name, e.name))
+    if with_refs is not None and id(e) not in with_refs:
+        return e
     if isinstance(e, ir.Seq):
-        return ir.Seq(tuple(rename(i, names) for i in e.items))
+        return ir.Seq(tuple(rename(i, names, with_refs) for i in e.items))
     if isinstance(e, ir.Alt):
-        return ir.Alt(tuple(rename(i, names) for i in e.items))
+        return ir.Alt(tuple(rename(i, names, with_refs) for i in e.items))
     if isinstance(e, ir.Repeat):
-        return ir.Repeat(rename(e.item, names), e.min, e.max)
+        return ir.Repeat(rename(e.item, names, with_refs), e.min, e.max)
     return e
 
 
-def refs_of(e: ir.Expr, acc: set[str]) -> set[str]:
-    if isinstance(e, ir.Ref):
-        acc.add(e.name)
-    elif isinstance(e, (ir.Seq, ir.Alt)):
-        for i in e.items:
-            refs_of(i, acc)
-    elif isinstance(e, ir.Repeat):
-        refs_of(e.item, acc)
-    return acc
+class _NameRecorder(dict):
+    """A names mapping for :func:`_ser` that writes every reference by its own name and records
+    the referenced rules in first-use order."""
+
+    def __init__(self, refs: list[str]):
+        super().__init__()
+        self.refs = refs
+        self.seen: set[str] = set()
+
+    def get(self, name, default=None):
+        if name not in self.seen:
+            self.seen.add(name)
+            self.refs.append(name)
+        return name
 
 
 def canonicalize(rules: dict[str, ir.Expr], start: str, fixed: frozenset[str]) -> dict[str, ir.Expr]:
-    """Drop unreachable rules, merge structurally identical ones and give every rule not in
-    ``fixed`` a content-derived name ``<hint>_<hash>`` (hint = the name before ``#``), so equal
-    (sub)schemas yield equal rules and recompiling a schema yields the same grammar.
+    """Drop unreachable rules, merge identical ones and give every rule not in ``fixed`` a
+    content-derived name ``<hint>_<hash>`` (hint = the name before ``#``), so equal (sub)schemas
+    yield equal rules and recompiling a schema yields the same grammar.
 
-    Hashes are refined iteratively (like Weisfeiler-Lehman) so recursive rules are handled: two
-    rules get the same final hash only if their bodies are equal up to the renaming, which makes
-    merging them language-preserving.
+    The hash covers the hint and the whole body with its references written by the (raw) names
+    of the rules they call, so two rules get the same name only if their bodies are identical —
+    merging them is language-preserving.
+
+    One pass over each reachable body serializes it, finds its callees (which drive the
+    reachability search) and marks the subtrees that contain references; renaming then rebuilds
+    only those subtrees.
     """
+    digest: dict[str, str] = {}
+    has_callees: dict[str, bool] = {}
+    with_refs: set[int] = set()
+    order = [start]
     reach = {start}
-    stack = [start]
-    while stack:
-        r = stack.pop()
-        for n in refs_of(rules[r], set()):
-            if n not in reach:
-                reach.add(n)
-                stack.append(n)
-    names = sorted(reach)
-    hint = {n: n.split("#", 1)[0] for n in names}
-    # serialize each body once with its references abstracted; refine hashes over the call graph
-    templates: dict[str, str] = {}
-    callees: dict[str, list[str]] = {}
-    for n in names:
+    for n in order:
         refs: list[str] = []
-        marker = {}
-        body = serialize(rules[n], _RefCollector(refs, marker))
-        templates[n] = hashlib.sha1((hint[n] + "|" + body).encode("utf-8", "surrogatepass")).hexdigest()
-        callees[n] = refs
-    h = {n: templates[n] for n in names}
-    n_classes = len(set(h.values()))
-    for _ in range(len(names) + 1):
-        new = {n: hashlib.sha1((templates[n] + ":" + ",".join(h[c] for c in callees[n])).encode()).hexdigest()
-               for n in names}
-        k = len(set(new.values()))
-        h = new
-        if k == n_classes:
-            break
-        n_classes = k
-    final: dict[str, str] = {}
-    for n in names:
-        if n in fixed:
-            final[n] = n
-        else:
-            final[n] = f"{hint[n]}_{h[n][:12]}"
-    out: dict[str, ir.Expr] = {}
+        out: list[str] = []
+        _ser(rules[n], _NameRecorder(refs), out, with_refs)
+        body = "".join(out)
+        template = hashlib.sha1((n.split("#", 1)[0] + "|" + body).encode("utf-8", "surrogatepass")).hexdigest()
+        digest[n] = hashlib.sha1((template + ":").encode()).hexdigest()
+        has_callees[n] = bool(refs)
+        for c in refs:
+            if c not in reach:
+                reach.add(c)
+                order.append(c)
+    names = sorted(reach)
+    final = {n: n if n in fixed else f"{n.split('#', 1)[0]}_{digest[n][:12]}" for n in names}
+    result: dict[str, ir.Expr] = {}
     for n in names:
         fn = final[n]
-        if fn in out:
+        if fn in result:
             continue
-        out[fn] = rename(rules[n], final)
-    return out
+        result[fn] = rename(rules[n], final, with_refs) if has_callees[n] else rules[n]
+    return result
 
 
 def productive_rules(rules: dict[str, ir.Expr]) -> set[str]:

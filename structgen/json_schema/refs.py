@@ -11,6 +11,7 @@ its JSON pointer (for error messages).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ import referencing.jsonschema as rj
 from jsonschema.validators import validator_for
 
 from ..errors import InvalidSchemaError, UnsupportedSchemaError
+from .metaschema import is_valid_schema
 
 try:
     from jsonschema_specifications import REGISTRY as _META_REGISTRY
@@ -69,7 +71,8 @@ class SchemaContext:
         if self.draft == 3:
             raise UnsupportedSchemaError("draft-03 schemas are not supported", "$schema", "")
         try:
-            cls.check_schema(root)
+            if not is_valid_schema(cls, root):  # fast path; jsonschema decides and words the error
+                cls.check_schema(root)
         except jsonschema.SchemaError as e:
             raise InvalidSchemaError(f"invalid schema: {e.message} (at {'/'.join(map(str, e.absolute_path)) or '#'})") from None
         self.specification = rj.specification_with(cls.META_SCHEMA["$schema"], default=rj.DRAFT202012)
@@ -78,7 +81,6 @@ class SchemaContext:
         self.root_resolver = self.registry.resolver_with_root(resource)
         self.keywords = frozenset(cls.VALIDATORS)
         self.format_checker = cls.FORMAT_CHECKER
-        self._validator = cls(root, registry=self.registry, format_checker=self.format_checker)
         self.root_node = Node(root, self.root_resolver, "")
         text = repr(root)
         self.uses_unevaluated = "unevaluatedProperties" in text or "unevaluatedItems" in text
@@ -106,9 +108,15 @@ class SchemaContext:
         return Node(resolved.contents, resolved.resolver, f"{node.pointer}/$ref")
 
     # ------------------------------------------------------------------ validation
+    @functools.cached_property
+    def _root_validator(self):
+        """A ``jsonschema`` validator of the root document (built on first use: many schemas
+        never validate a single value)."""
+        return self.validator_cls(self.root, registry=self.registry, format_checker=self.format_checker)
+
     def is_valid(self, node: Node, instance: Any) -> bool:
         """``instance`` validates against ``node`` (format assertions on)."""
-        v = self._validator.evolve(schema=node.schema, _resolver=node.resolver)
+        v = self._root_validator.evolve(schema=node.schema, _resolver=node.resolver)
         try:
             return v.is_valid(instance)
         except (RecursionError, referencing.exceptions.Unresolvable):  # pragma: no cover

@@ -134,6 +134,25 @@ def compile_automaton(automaton: GrammarAutomaton, vocab, *, source: str = "") -
     return CompiledGrammar(automaton, vocab, source=source)
 
 
+class _GrammarKey:
+    """Compile-cache key: (IR, vocabulary fingerprint), with the IR's (recursive, uncached) hash
+    computed once instead of at every dictionary operation."""
+
+    __slots__ = ("grammar", "vocab_fp", "_hash")
+
+    def __init__(self, grammar: Grammar, vocab_fp: str) -> None:
+        self.grammar = grammar
+        self.vocab_fp = vocab_fp
+        self._hash = hash((grammar, vocab_fp))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, _GrammarKey) and self._hash == other._hash
+                                 and self.vocab_fp == other.vocab_fp and self.grammar == other.grammar)
+
+
 def compile_grammar(grammar: Grammar, vocab, *, source: str = "") -> CompiledGrammar:
     """Compile grammar IR for ``vocab`` (cached by IR and vocabulary fingerprint).
 
@@ -142,7 +161,7 @@ def compile_grammar(grammar: Grammar, vocab, *, source: str = "") -> CompiledGra
     """
     from ..cfg.compiler import compile_grammar_automaton
 
-    key = (grammar, vocab.fingerprint)
+    key = _GrammarKey(grammar, vocab.fingerprint)
     with _COMPILE_LOCK:
         hit = _COMPILE_CACHE.get(key)
         if hit is not None:

@@ -85,3 +85,18 @@ def test_case_sensitive_points_cover_folds():
         assert ord(c) in pts
     assert ord("1") in pts  # ASCII is included wholesale
     assert 0x4E00 not in pts
+
+
+def test_shared_multibyte_part_gives_the_same_automaton_as_the_full_trie():
+    # sets mixing ASCII and non-ASCII ranges take the composed path; it must equal the trie
+    # construction exactly (same canonical numbering)
+    import random
+
+    rng = random.Random(0)
+    for _ in range(400):
+        pts = sorted(rng.sample(range(0, 0x130), rng.randint(1, 6)) + rng.sample(range(0x80, 0x110000), rng.randint(0, 4)))
+        rs = [(pts[j], pts[j + 1]) for j in range(0, len(pts) - 1, 2)]
+        if rng.random() < 0.5:
+            rs.append((rng.randint(0x80, 0x10FFFF), 0x10FFFF))
+        r = cs.normalize(rs)
+        assert cs.charset_automaton.__wrapped__(r) == cs._utf8_automaton.__wrapped__(r), r

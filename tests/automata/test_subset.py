@@ -78,3 +78,32 @@ def test_determinize_matches_nfa_simulation(seed):
     for _ in range(300):
         word = [alphabet[int(i)] for i in rng.integers(0, len(alphabet), int(rng.integers(0, 7)))]
         assert _dfa_accepts(dfa, word) == _nfa_accepts(nfa, start, final, word, n_labels), word
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_tiny_work_arrays_regrow_to_the_same_dfa(seed):
+    # every work array starts at capacity 1, so each kind of regrowth (DFA states, closure pool,
+    # member pool, column buckets) happens, and the result must equal the normally sized run
+    from structgen.automata import _subset_kernel as K
+
+    rng = np.random.default_rng(100 + seed)
+    n_labels = int(rng.integers(0, 3))
+    nfa = _random_nfa(rng, int(rng.integers(6, 20)), n_labels)
+    final = int(rng.integers(0, len(nfa)))
+    args = (len(nfa), 0, final, *nfa.to_csr(), n_labels, 1000)
+    ref = K.subset_construction(*args)
+    tiny = K.subset_construction(*args, initial_capacity=(1, 1, 1, 1))
+    assert ref[0] == tiny[0] == 0 and ref[3] == tiny[3] and ref[5] == tiny[5]
+    assert (ref[1] == tiny[1]).all() and (ref[2] == tiny[2]).all() and (ref[4] == tiny[4]).all()
+
+
+def test_state_limit_is_reported_not_regrown():
+    from structgen.automata import _subset_kernel as K
+
+    nfa = NFA()
+    nfa.add_states(40)
+    for i in range(39):
+        nfa.add_bytes(i, 97, 97, i + 1)
+    status = K.subset_construction(40, 0, 39, *nfa.to_csr(), 0, 10, initial_capacity=(2, 1, 1, 1))[0]
+    assert status == K.LIMIT_EXCEEDED
+    assert K.subset_construction(40, 0, 39, *nfa.to_csr(), 0, 40, initial_capacity=(2, 1, 1, 1))[3] == 40
