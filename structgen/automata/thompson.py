@@ -64,6 +64,14 @@ _NEED_LABELS = 3
 _NEED_STACK = 4
 
 
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _edge(e_src, e_dst, ne, a, b):
+    """Append the epsilon edge ``a -> b``; returns the new edge count."""
+    e_src[ne] = a
+    e_dst[ne] = b
+    return ne + 1
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _build(prog, lits, t_nstates, t_sink, t_eptr, t_src, t_lo, t_hi, t_dst, t_aptr, t_acc, cap,
            b_src, b_lo, b_hi, b_dst, e_src, e_dst, l_src, l_lab, l_dst, f_in, f_out, f_s, f_b, f_e, f_l, out):
@@ -144,9 +152,7 @@ def _build(prog, lits, t_nstates, t_sink, t_eptr, t_src, t_lo, t_hi, t_dst, t_ap
                     return _NEED_EPS
                 for j in range(t_aptr[t], t_aptr[t + 1]):
                     if t_acc[j] != sink:
-                        e_src[ne] = base + t_acc[j]
-                        e_dst[ne] = exit_
-                        ne += 1
+                        ne = _edge(e_src, e_dst, ne, base + t_acc[j], exit_)
         elif op == OP_REF:
             lab = prog[pc + 1]
             pc += 2
@@ -177,9 +183,7 @@ def _build(prog, lits, t_nstates, t_sink, t_eptr, t_src, t_lo, t_hi, t_dst, t_ap
                     out[6] = ne + k
                     return _NEED_EPS
                 for i in range(first, depth - 1):
-                    e_src[ne] = f_out[i]
-                    e_dst[ne] = f_in[i + 1]
-                    ne += 1
+                    ne = _edge(e_src, e_dst, ne, f_out[i], f_in[i + 1])
                 entry = f_in[first]
                 exit_ = f_out[depth - 1]
                 depth = first
@@ -196,12 +200,8 @@ def _build(prog, lits, t_nstates, t_sink, t_eptr, t_src, t_lo, t_hi, t_dst, t_ap
             n += 2
             first = depth - k
             for i in range(first, depth):
-                e_src[ne] = entry
-                e_dst[ne] = f_in[i]
-                ne += 1
-                e_src[ne] = f_out[i]
-                e_dst[ne] = exit_
-                ne += 1
+                ne = _edge(e_src, e_dst, ne, entry, f_in[i])
+                ne = _edge(e_src, e_dst, ne, f_out[i], exit_)
             depth = first
         elif op == OP_REP:
             lo = prog[pc + 1]
@@ -240,9 +240,7 @@ def _build(prog, lits, t_nstates, t_sink, t_eptr, t_src, t_lo, t_hi, t_dst, t_ap
                     b_dst[nb] = b_dst[e] + off
                     nb += 1
                 for e in range(e0, e0 + den):
-                    e_src[ne] = e_src[e] + off
-                    e_dst[ne] = e_dst[e] + off
-                    ne += 1
+                    ne = _edge(e_src, e_dst, ne, e_src[e] + off, e_dst[e] + off)
                 for e in range(l0, l0 + dln):
                     l_src[nl] = l_src[e] + off
                     l_lab[nl] = l_lab[e]
@@ -256,34 +254,20 @@ def _build(prog, lits, t_nstates, t_sink, t_eptr, t_src, t_lo, t_hi, t_dst, t_ap
             cur = entry
             for j in range(lo):
                 off = j * ds
-                e_src[ne] = cur
-                e_dst[ne] = it_in + off
-                ne += 1
+                ne = _edge(e_src, e_dst, ne, cur, it_in + off)
                 cur = it_out + off
-            e_src[ne] = cur
-            e_dst[ne] = exit_
-            ne += 1
+            ne = _edge(e_src, e_dst, ne, cur, exit_)
             if hi < 0:  # one looping copy after the mandatory ones
                 off = lo * ds
-                e_src[ne] = cur
-                e_dst[ne] = it_in + off
-                ne += 1
-                e_src[ne] = it_out + off
-                e_dst[ne] = it_in + off
-                ne += 1
-                e_src[ne] = it_out + off
-                e_dst[ne] = exit_
-                ne += 1
+                ne = _edge(e_src, e_dst, ne, cur, it_in + off)
+                ne = _edge(e_src, e_dst, ne, it_out + off, it_in + off)
+                ne = _edge(e_src, e_dst, ne, it_out + off, exit_)
             else:  # optional copies, each may end the repetition
                 for j in range(lo, hi):
                     off = j * ds
-                    e_src[ne] = cur
-                    e_dst[ne] = it_in + off
-                    ne += 1
+                    ne = _edge(e_src, e_dst, ne, cur, it_in + off)
                     cur = it_out + off
-                    e_src[ne] = cur
-                    e_dst[ne] = exit_
-                    ne += 1
+                    ne = _edge(e_src, e_dst, ne, cur, exit_)
         else:
             return MALFORMED
         if depth == f_in.shape[0]:
