@@ -49,14 +49,7 @@ class CompiledGrammar:
             np.ascontiguousarray(a.nullable, np.bool_),
         )
         self.start_state = int(a.rule_start[a.start_rule])
-        trie = vocab.trie
-        self.trie_arrays = (
-            np.ascontiguousarray(trie.byte, np.uint8),
-            np.ascontiguousarray(trie.depth, np.int32),
-            np.ascontiguousarray(trie.subtree_end, np.int32),
-            np.ascontiguousarray(trie.tok_ptr, np.int32),
-            np.ascontiguousarray(trie.token_ids, np.int32),
-        )
+        self.trie_arrays = vocab.trie.kernel_arrays()
         self.depth_set = np.zeros(_max_depth(vocab) + 2, np.int32)
         self.token_bytes_flat, self.token_offsets = _flatten_tokens(vocab)
         self.masks = MaskStore(self)

@@ -228,10 +228,16 @@ def can_stop(g, c):
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
-def _set_token_bits(out, tok_ptr, token_ids, node):
-    for q in range(tok_ptr[node], tok_ptr[node + 1]):
+def _set_range_bits(out, token_ids, lo, hi):
+    """Set the bits of ``token_ids[lo:hi]`` in the packed row ``out``."""
+    for q in range(lo, hi):
         tid = token_ids[q]
         out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _set_token_bits(out, tok_ptr, token_ids, node):
+    _set_range_bits(out, token_ids, tok_ptr[node], tok_ptr[node + 1])
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
@@ -475,9 +481,7 @@ def counter_dfa_walk(trans, accept, call_ptr, start, main, rest, rest_of_main, n
                 if loops[2][st] == 0:
                     _loop_bytes(trans, st, loops)
                 if (below[0][n] & ~loops[0][st]) == 0 and (below[1][n] & ~loops[1][st]) == 0:
-                    for q in range(tok_ptr[n + 1], tok_ptr[end]):
-                        tid = token_ids[q]
-                        out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+                    _set_range_bits(out, token_ids, tok_ptr[n + 1], tok_ptr[end])
                     n = end
                     continue
             n += 1
@@ -505,14 +509,9 @@ def counter_dfa_walk(trans, accept, call_ptr, start, main, rest, rest_of_main, n
                                             follow_row)
                 if n_entries < 0:
                     return -1
-            elif k >= cap:
+            else:  # plain tails of at most k characters (of any length when k >= cap: unbounded)
                 for q in range(tok_ptr[c], tok_ptr[ce]):
-                    if tok_pf[q] <= d:
-                        tid = token_ids[q]
-                        out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
-            else:
-                for q in range(tok_ptr[c], tok_ptr[ce]):
-                    if tok_pf[q] <= d and tok_chars[q] - base <= k:
+                    if tok_pf[q] <= d and (k >= cap or tok_chars[q] - base <= k):
                         tid = token_ids[q]
                         out[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
             c = ce

@@ -83,11 +83,6 @@ class _RowCache:
 _SHARED_ROWS = _RowCache(int(os.environ.get("STRUCTGEN_ROW_CACHE_MB", "512")) << 20)
 
 
-def _arrays(trie: TokenTrie) -> tuple:
-    """The kernel tuple ``(byte, depth, subtree_end, tok_ptr, token_ids)`` of a trie."""
-    return trie.byte, trie.depth, trie.subtree_end, trie.tok_ptr, trie.token_ids
-
-
 def clear_shared_rows() -> None:
     """Forget every cached row (tests and memory pressure)."""
     _SHARED_ROWS.clear()
@@ -302,11 +297,7 @@ class MaskStore:
                         return out, self._entries[:n].copy(), (trie, sl.rest)
                     out[:] = 0
                     self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
-            while True:
-                n = K.dfa_walk(trans, accept, s, arrays, out, self._entries, comp.depth_set, comp.follow[rule])
-                if n >= 0:
-                    return out, self._entries[:n].copy(), trie
-                self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
+            return out, self._dfa_walk(s, arrays, out), trie
         chart = self._scratch
         chart.run(K.init_chart, comp.g, s)
         nodes = self._walk(chart, comp.trie_arrays, out, rule)
@@ -324,27 +315,25 @@ class MaskStore:
     def _class_row(self, s: int, out: np.ndarray, sl, bits: tuple[int, int], mode: int, k: int):
         """Row of class-counter state ``s``: the class members of at most ``k`` characters, then
         DFA walks of the rest trie and (mode 2) of the plain tokens with non-ASCII characters.
-        Split nodes: ``>= 0`` in ``sl.nonascii``, ``-1 - node`` in ``sl.rest``."""
-        comp = self._compiled
-        trans, accept = comp.g[0], comp.g[1]
-        follow_row = comp.follow[int(comp.automaton.state_rule[s])]
-        if self._scratch_words.shape[0] < self.words:
-            self._scratch_words = np.zeros(self.words, np.uint32)
+        Split nodes: ``>= 0`` in ``sl.nonascii``, ``-1 - node`` in ``sl.rest``. (Called from
+        :meth:`walk_row`, which has sized the scratch rows.)"""
         class_row(out, sl.slice_masks[sl.max_len] if mode == 1 else sl.ascii_mask,
                   sl.slice_masks[min(k, sl.max_len)], sl.char_masks, excluded_characters(bits, sl.plain_ascii),
                   self._scratch_words)
-        found = []
-        for arrays, walk in ((sl.rest_arrays, True), (sl.nonascii_arrays, mode == 2)):
-            if not walk:
-                found.append(np.zeros(0, np.int32))
-                continue
-            while True:
-                n = K.dfa_walk(trans, accept, s, arrays, out, self._entries, comp.depth_set, follow_row)
-                if n >= 0:
-                    found.append(self._entries[:n].copy())
-                    break
-                self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
-        return out, np.concatenate([found[1], -1 - found[0]]), (sl.nonascii, sl.rest)
+        rest_nodes = self._dfa_walk(s, sl.rest_arrays, out)
+        non_ascii_nodes = self._dfa_walk(s, sl.nonascii_arrays, out) if mode == 2 else rest_nodes[:0]
+        return out, np.concatenate([non_ascii_nodes, -1 - rest_nodes]), (sl.nonascii, sl.rest)
+
+    def _dfa_walk(self, s: int, arrays: tuple, out: np.ndarray) -> np.ndarray:
+        """:func:`~structgen.runtime.kernels.dfa_walk` of the trie ``arrays`` from DFA state ``s``
+        into ``out``, retried with more room for split nodes until they fit; returns them."""
+        comp = self._compiled
+        follow_row = comp.follow[int(comp.automaton.state_rule[s])]
+        while True:
+            n = K.dfa_walk(comp.g[0], comp.g[1], s, arrays, out, self._entries, comp.depth_set, follow_row)
+            if n >= 0:
+                return self._entries[:n].copy()
+            self._entries = np.zeros(2 * self._entries.shape[0], np.int32)
 
     def dfa_only(self, s: int) -> bool:
         """No token can reach a state with a call edge from ``s``: the rule's byte DFA alone
@@ -393,7 +382,7 @@ class MaskStore:
         if nodes.shape[0] == 0:
             return []
         main, rest = trie if isinstance(trie, tuple) else (trie, trie)
-        return [trie_splits(_arrays(main), _arrays(rest), nodes)]
+        return [trie_splits(main.kernel_arrays(), rest.kernel_arrays(), nodes)]
 
     def _suffix_pairs(self, sfx: tuple, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """(token ids, split positions) below split nodes found while walking a suffix trie."""

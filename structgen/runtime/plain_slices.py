@@ -38,21 +38,33 @@ def plain_lengths(flat: np.ndarray, offsets: np.ndarray, include: np.ndarray) ->
     strict UTF-8 (no surrogates), no ``"``, ``\\`` or code point < 0x20. Vectorized; only tokens
     with non-ASCII bytes are decoded.
     """
-    def per_token(flags: np.ndarray) -> np.ndarray:  # count of flagged bytes in each token
-        cum = np.zeros(flat.shape[0] + 1, np.int64)
-        np.cumsum(flags, out=cum[1:])
-        return cum[offsets[1:]] - cum[offsets[:-1]]
-
     lengths = np.diff(offsets)
-    ok = np.asarray(include, bool) & (lengths > 0) & (per_token((flat == 0x22) | (flat == 0x5C) | (flat < 0x20)) == 0)
-    for t in np.flatnonzero(ok & (per_token(flat >= 0x80) > 0)).tolist():  # non-ASCII: strict UTF-8 only
+    special = _count_per_token((flat == 0x22) | (flat == 0x5C) | (flat < 0x20), offsets)
+    ok = np.asarray(include, bool) & (lengths > 0) & (special == 0)
+    non_ascii = _count_per_token(flat >= 0x80, offsets) > 0
+    for t in np.flatnonzero(ok & non_ascii).tolist():  # non-ASCII: strict UTF-8 only
         try:
             flat[offsets[t]:offsets[t + 1]].tobytes().decode("utf-8")
         except UnicodeDecodeError:
             ok[t] = False
     out = np.full(lengths.shape[0], -1, np.int32)
-    out[ok] = per_token((flat & 0xC0) != 0x80)[ok]
+    out[ok] = _count_per_token((flat & 0xC0) != 0x80, offsets)[ok]
     return out
+
+
+def _count_per_token(flags: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """int64[n_tokens]: the number of flagged bytes (``flags`` aligned with the concatenated token
+    bytes) in each token."""
+    cum = np.zeros(flags.shape[0] + 1, np.int64)
+    np.cumsum(flags, out=cum[1:])
+    return cum[offsets[1:]] - cum[offsets[:-1]]
+
+
+def _row_of(ids: np.ndarray, words: int) -> np.ndarray:
+    """The packed row with the bits of ``ids``."""
+    row = np.zeros((1, words), np.uint32)
+    _set_bits(row, np.zeros(ids.shape[0], np.int64), ids)
+    return row[0]
 
 
 def _set_bits(table: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> None:
@@ -68,12 +80,11 @@ class PlainSlices:
       at most ``k`` characters (row 0 is empty).
     - ``rest``: :class:`TokenTrie` of the text tokens that are not plain, and ``rest_arrays`` its
       kernel tuple ``(byte, depth, subtree_end, tok_ptr, token_ids)``.
-    - ``first_masks: uint32[256, words]``: the plain tokens starting with each plain ASCII byte;
-      ``main_child`` / ``rest_child: int32[256]``: the depth-1 node of each byte in the vocabulary
-      trie / the rest trie (-1: none). Used by :func:`~structgen.runtime.kernels.counter_dfa_walk`
-      for states that are not counters themselves but become one after their first byte (e.g.
-      "any key except the listed ones"); ``first_all`` / ``first_nonascii``: the plain tokens
-      starting with a plain ASCII byte / a non-ASCII character.
+    - ``first_masks: uint32[256, words]``: the plain tokens starting with each plain ASCII byte.
+      Used by :func:`~structgen.runtime.kernels.counter_dfa_walk` for states that are not counters
+      themselves but become one after their first byte (e.g. "any key except the listed ones");
+      ``first_all`` / ``first_nonascii``: the plain tokens starting with a plain ASCII byte / a
+      non-ASCII character.
     - For counters deeper in the trie (:func:`~structgen.runtime.kernels.counter_dfa_walk`):
       ``rest_of_main: int32[n_nodes]`` the rest-trie node with the same bytes as each vocabulary
       trie node (-1: none); ``node_chars`` the characters (UTF-8 lead bytes) on each node's path;
@@ -103,15 +114,8 @@ class PlainSlices:
             _set_bits(masks, lens, ids)
             np.bitwise_or.accumulate(masks, axis=0, out=masks)
         self.slice_masks = masks
-        self.rest = TokenTrie.build(vocab.token_bytes, include=text & ~plain)
-        r = self.rest
-        self.rest_arrays = (
-            np.ascontiguousarray(r.byte, np.uint8), np.ascontiguousarray(r.depth, np.int32),
-            np.ascontiguousarray(r.subtree_end, np.int32), np.ascontiguousarray(r.tok_ptr, np.int32),
-            np.ascontiguousarray(r.token_ids, np.int32),
-        )
-        self.main_child = root_children(vocab.trie)
-        self.rest_child = root_children(r)
+        self.rest = r = TokenTrie.build(vocab.token_bytes, include=text & ~plain)
+        self.rest_arrays = r.kernel_arrays()
         # plain tokens by first byte (plain ASCII first bytes only: other plain tokens start with
         # a multi-byte character and are walked)
         first = flat[offsets[ids]]
@@ -119,8 +123,7 @@ class PlainSlices:
         self.first_masks = np.zeros((256, words), np.uint32)
         _set_bits(self.first_masks, first[ascii], ids[ascii])
         self.first_all = np.bitwise_or.reduce(self.first_masks, axis=0)
-        self.first_nonascii = np.zeros(words, np.uint32)
-        _set_bits(self.first_nonascii[None, :], np.zeros(int((~ascii).sum()), np.int64), ids[~ascii])
+        self.first_nonascii = _row_of(ids[~ascii], words)
         #: first bytes whose subtree may be sliced: plain ASCII
         self.plain_ascii = np.array([b for b in range(0x20, 0x80) if b not in (0x22, 0x5C)], np.int64)
         # For slicing below counter states deeper in the trie (kernels.counter_dfa_walk):
@@ -133,22 +136,14 @@ class PlainSlices:
         for t in np.flatnonzero(text & ~plain).tolist():
             pf[t] = plain_from(bytes(flat[offsets[t]:offsets[t + 1]]))
         self.tok_pf = pf[main.token_ids]
-        lead = ((flat & 0xC0) != 0x80).astype(np.int64)
-        cum = np.zeros(flat.shape[0] + 1, np.int64)
-        np.cumsum(lead, out=cum[1:])
-        self.tok_chars = (cum[offsets[1:]] - cum[offsets[:-1]]).astype(np.int32)[main.token_ids]
+        self.tok_chars = _count_per_token((flat & 0xC0) != 0x80, offsets).astype(np.int32)[main.token_ids]
         # class slices: the plain tokens containing each ASCII character, the pure-ASCII plain
         # tokens, and a trie of the plain tokens with a non-ASCII character
         self.char_masks = char_masks(flat, offsets, ids, words)
-        high = np.zeros(flat.shape[0] + 1, np.int64)
-        np.cumsum(flat >= 0x80, out=high[1:])
-        non_ascii = (high[offsets[1:]] - high[offsets[:-1]]) > 0
-        self.ascii_mask = np.zeros(words, np.uint32)
-        _set_bits(self.ascii_mask[None, :], np.zeros(int((plain & ~non_ascii).sum()), np.int64),
-                  np.flatnonzero(plain & ~non_ascii))
+        non_ascii = _count_per_token(flat >= 0x80, offsets) > 0
+        self.ascii_mask = _row_of(np.flatnonzero(plain & ~non_ascii), words)
         self.nonascii = TokenTrie.build(vocab.token_bytes, include=plain & non_ascii)
-        na = self.nonascii
-        self.nonascii_arrays = (na.byte, na.depth, na.subtree_end, na.tok_ptr, na.token_ids)
+        self.nonascii_arrays = self.nonascii.kernel_arrays()
 
 
 def _is_plain_text(b: bytes) -> bool:

@@ -52,7 +52,7 @@ class TokenTrie:
     """Preorder byte trie over token ids; see the module docstring for the array contract."""
 
     __slots__ = ("byte", "depth", "parent", "subtree_end", "tok_ptr", "token_ids", "node_of_token",
-                 "n_nodes", "max_depth", "n_tokens")
+                 "n_nodes", "max_depth", "n_tokens", "_kernel")
 
     def __init__(self, byte: np.ndarray, depth: np.ndarray, parent: np.ndarray, subtree_end: np.ndarray,
                  tok_ptr: np.ndarray, token_ids: np.ndarray, node_of_token: np.ndarray):
@@ -66,6 +66,7 @@ class TokenTrie:
         self.n_nodes = int(byte.shape[0])
         self.max_depth = int(depth.max()) if self.n_nodes else 0
         self.n_tokens = int(node_of_token.shape[0])
+        self._kernel: tuple | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -161,6 +162,13 @@ class TokenTrie:
                    parent=np.full(1, -1, dtype=np.int32), subtree_end=np.ones(1, dtype=np.int32),
                    tok_ptr=np.zeros(2, dtype=np.int32), token_ids=np.zeros(0, dtype=np.int32),
                    node_of_token=np.full(n_tokens, -1, dtype=np.int32))
+
+    def kernel_arrays(self) -> tuple:
+        """``(byte, depth, subtree_end, tok_ptr, token_ids)`` as contiguous uint8/int32 arrays: the
+        tuple the trie-walk kernels take."""
+        return (np.ascontiguousarray(self.byte, np.uint8), np.ascontiguousarray(self.depth, np.int32),
+                np.ascontiguousarray(self.subtree_end, np.int32), np.ascontiguousarray(self.tok_ptr, np.int32),
+                np.ascontiguousarray(self.token_ids, np.int32))
 
     # ------------------------------------------------------------------ queries (not for hot paths)
     @property

@@ -10,10 +10,6 @@ from structgen.vocab import TokenTrie
 from tests.conftest import get_vocab
 
 
-def _arrays(t: TokenTrie) -> tuple:
-    return t.byte, t.depth, t.subtree_end, t.tok_ptr, t.token_ids
-
-
 def test_splits_and_suffix_trie_match_references():
     vocab = get_vocab("gpt2")
     main = vocab.trie
@@ -24,7 +20,7 @@ def test_splits_and_suffix_trie_match_references():
     main_nodes = rng.choice(np.flatnonzero(main.subtree_end > np.arange(main.n_nodes) + 1), 30, replace=False)
     rest_nodes = rng.choice(np.flatnonzero(rest.subtree_end > np.arange(rest.n_nodes) + 1), 10, replace=False)
     nodes = np.concatenate([main_nodes, -1 - rest_nodes]).astype(np.int32)
-    ids, pos = trie_splits(_arrays(main), _arrays(rest), nodes)
+    ids, pos = trie_splits(main.kernel_arrays(), rest.kernel_arrays(), nodes)
     expect = []
     for x in nodes.tolist():
         tr, v = (main, x) if x >= 0 else (rest, -1 - x)
