@@ -66,3 +66,44 @@ class RangeAutomaton:
             else:
                 return False
         return self.accept[s]
+
+
+class FlatFragment:
+    """A deterministic byte automaton in the flat form the Thompson kernel embeds
+    (:func:`structgen.automata.thompson.fragment_table`): ``n_states``, ``final_sink``,
+    ``flat_edges`` (int32 columns src, lo, hi, dst grouped by source) and ``accepting``.
+    Built from a dense transition table by :func:`dense_fragment`."""
+
+    __slots__ = ("n_states", "final_sink", "flat_edges", "accepting")
+
+    def __init__(self, n_states: int, final_sink: int, flat_edges: tuple, accepting: tuple[int, ...]) -> None:
+        self.n_states = n_states
+        self.final_sink = final_sink
+        self.flat_edges = flat_edges
+        self.accepting = accepting
+
+
+def dense_fragment(table: np.ndarray, accept: np.ndarray) -> FlatFragment:
+    """The :class:`FlatFragment` of the DFA with transition table ``table`` (int (n, 256), -1 =
+    no edge, start state 0) and accepting flags ``accept`` (bool (n,)): each row's runs of equal
+    targets become byte-range edges (vectorized, no per-state Python loop)."""
+    n = table.shape[0]
+    flat = np.ascontiguousarray(table, dtype=np.int32).reshape(-1)
+    change = np.ones(flat.shape[0], bool)
+    change[1:] = flat[1:] != flat[:-1]
+    change[::256] = True                       # every row starts a run
+    starts = np.flatnonzero(change)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:] - 1
+    if ends.shape[0]:
+        ends[-1] = flat.shape[0] - 1
+    keep = flat[starts] >= 0
+    starts, ends = starts[keep], ends[keep]
+    src = (starts >> 8).astype(np.int32)
+    edges = (src, (starts & 255).astype(np.int32), (ends & 255).astype(np.int32), flat[starts].astype(np.int32))
+    acc = np.asarray(accept, bool)
+    has_out = np.zeros(n, bool)
+    has_out[src] = True
+    sinks = np.flatnonzero(acc & ~has_out)
+    return FlatFragment(n, int(sinks[0]) if sinks.shape[0] == 1 else -1, edges,
+                        tuple(int(i) for i in np.flatnonzero(acc)))

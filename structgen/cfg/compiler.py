@@ -36,7 +36,8 @@ from structgen.automata.dfa import CanonicalDFA, LabeledDFA, canonical_form, det
 from structgen.automata.regex import regex_fragment
 from structgen.errors import CompileLimitError, GrammarError, RegexError
 from structgen.cfg.automaton import GrammarAutomaton
-from structgen.cfg.ir import Alt, Bytes, Expr, Grammar, Literal, Ref, Regex, Repeat, Seq
+from structgen.automata.fragments import dense_fragment
+from structgen.cfg.ir import Alt, Automaton, Bytes, Expr, Grammar, Literal, Ref, Regex, Repeat, Seq
 
 # The NFA of a rule may be larger than its DFA; it is bounded by this multiple of max_states.
 _NFA_STATES_PER_DFA_STATE = 4
@@ -48,6 +49,25 @@ def _terminal_fragment(expr: Regex, rule: str):
         return regex_fragment(expr.pattern, expr.flags)
     except RegexError as e:
         raise RegexError(f"rule {rule!r}: {e.args[0] if e.args else e}", None, None, e.construct) from None
+
+
+def _automaton_table(expr: Automaton, rule: str) -> np.ndarray:
+    """An :class:`Automaton` terminal's transition table, after checking its shape."""
+    n = expr.n_states
+    if n == 0 or len(expr.table) != n * 256 * 4:
+        raise GrammarError(f"rule {rule!r}: automaton terminal needs n×256 int32 entries for its "
+                           f"{n} states, got {len(expr.table)} bytes")
+    table = np.frombuffer(expr.table, np.int32).reshape(n, 256)
+    if table.min() < -1 or table.max() >= n:
+        raise GrammarError(f"rule {rule!r}: automaton terminal has a transition to a state outside 0..{n - 1}")
+    return table
+
+
+def _fragment(term, rule: str):
+    """The fragment of a program terminal: ``(pattern, flags)`` of a regex, or an Automaton."""
+    if type(term) is Automaton:
+        return dense_fragment(_automaton_table(term, rule), np.frombuffer(term.accept, np.uint8) != 0)
+    return _terminal_fragment(Regex(*term), rule)
 
 
 def _literal_bytes(expr: Literal, rule: str) -> bytes:
@@ -64,8 +84,8 @@ def _too_large(rule: str, cap: int, max_states: int) -> CompileLimitError:
 
 class _Program:
     """A rule body flattened into a postfix program for :func:`structgen.automata.thompson.build_nfa`:
-    int32 words ``code``, the literal bytes ``lits`` they point into, the distinct terminal
-    regexes ``terms`` (``(pattern, flags)``, indexed by ``OP_TERM``), and the callee names in
+    int32 words ``code``, the literal bytes ``lits`` they point into, the distinct terminals
+    ``terms`` (``(pattern, flags)`` of a regex, or an :class:`Automaton`; indexed by ``OP_TERM``), and the callee names in
     first-appearance order (depth-first, left to right), whose positions are the call labels.
 
     Everything but the callee names determines the rule's automaton up to the names of the rules
@@ -76,7 +96,7 @@ class _Program:
     def __init__(self, rule: str, max_states: int) -> None:
         self.code = array("i")
         self.lits = bytearray()
-        self.terms: dict[tuple[str, int], int] = {}
+        self.terms: dict = {}
         self.labels: dict[str, int] = {}
         self.rule = rule
         self.max_states = max_states
@@ -126,6 +146,13 @@ class _Program:
             code.append(-1 if expr.max is None else expr.max)
         elif t is Bytes:
             self._bytes(expr.data)
+        elif t is Automaton:
+            k = self.terms.get(expr)
+            if k is None:
+                _automaton_table(expr, self.rule)  # shape errors at flattening, naming the rule
+                k = self.terms[expr] = len(self.terms)
+            code.append(_OP_TERM)
+            code.append(k)
         # subclasses of the node types (rare): normalized to the base type, then as above
         elif isinstance(expr, (Seq, Alt)):
             self.add((Seq if isinstance(expr, Seq) else Alt)(tuple(expr.items)))
@@ -164,7 +191,7 @@ def _determinize_body(key: "_BodyKey", name: str) -> LabeledDFA:
     """Determinized automaton of a flattened rule body (call labels ``0..key.n_labels-1``)."""
     table = _FRAGMENT_TABLES.get(key.terms)
     if table is None:
-        table = _T.fragment_table([_terminal_fragment(Regex(p, f), name) for p, f in key.terms])
+        table = _T.fragment_table([_fragment(t, name) for t in key.terms])
         if len(_FRAGMENT_TABLES) >= _MAX_FRAGMENT_TABLES:
             _FRAGMENT_TABLES.clear()
         _FRAGMENT_TABLES[key.terms] = table

@@ -1,16 +1,18 @@
 """Grammar IR: what every front end (regex, Lark, JSON Schema, pydantic) compiles to.
 
 A :class:`Grammar` is a set of named rules; each rule body is an :class:`Expr` tree over
-byte-level terminals (:class:`Regex`, :class:`Literal`, :class:`Bytes`) and references to other
-rules (:class:`Ref`). The language of a rule is the usual context-free one: terminals match
+byte-level terminals (:class:`Regex`, :class:`Literal`, :class:`Bytes`, :class:`Automaton`) and
+references to other rules (:class:`Ref`). The language of a rule is the usual context-free one: terminals match
 *any* string of their regular language (no maximal munch, no lexer), so the language of the
 grammar is exactly the CFG language with terminals substituted by their regular languages.
 
-The IR is vocabulary-independent and hashable (frozen dataclasses), so it can key caches.
+The IR is vocabulary-independent and hashable (frozen dataclasses; :class:`Automaton` by a
+content digest), so it can key caches.
 :func:`structgen.cfg.compiler.compile_grammar` turns it into a :class:`GrammarAutomaton`.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -45,6 +47,47 @@ class Bytes(Expr):
     """A terminal matching exactly the byte string ``data`` (may be invalid UTF-8 on purpose)."""
 
     data: bytes
+
+
+class Automaton(Expr):
+    """A terminal given directly as a deterministic byte automaton, for front ends that can build
+    one faster than its regex would compile (e.g. "any key but these names" from the names' trie).
+
+    ``table`` is the transition table as int32 native-order bytes, row-major ``n × 256``
+    (``-1``: no edge); ``accept`` one byte per state (non-zero: accepting); the start state is 0.
+    The language is the set of byte strings leading from 0 to an accepting state. Equality and
+    hash are by content (a digest computed once); the grammar compiler validates the shape and
+    raises :class:`~structgen.errors.GrammarError` for a malformed table.
+    """
+
+    __slots__ = ("table", "accept", "digest")
+
+    def __init__(self, table: bytes, accept: bytes) -> None:
+        object.__setattr__(self, "table", bytes(table))
+        object.__setattr__(self, "accept", bytes(accept))
+        h = hashlib.sha1(len(self.accept).to_bytes(8, "little"))
+        h.update(self.accept)
+        h.update(self.table)
+        object.__setattr__(self, "digest", h.hexdigest())
+
+    def __setattr__(self, name, value):  # immutable, like the dataclass nodes
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __reduce__(self):
+        return (Automaton, (self.table, self.accept))
+
+    @property
+    def n_states(self) -> int:
+        return len(self.accept)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (type(other) is Automaton and self.digest == other.digest)
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __repr__(self) -> str:
+        return f"Automaton(<{self.n_states} states, {self.digest[:12]}>)"
 
 
 @dataclass(frozen=True)

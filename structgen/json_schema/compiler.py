@@ -34,7 +34,8 @@ from .encoding import JSON_STRING_REGEX, encode_lang
 from .objects import emit_object
 from .refs import Node, SchemaContext
 from .spec import Clause, Conj, ObjectSpec, StringSpec, conj_key
-from .strings import combine, in_lang, not_in_lang_parts, string_lang
+from .key_automaton import not_listed_key_automaton
+from .strings import combine, in_lang, string_lang
 from .values import is_excluded, value_ir
 
 #: rule names that are fixed (shared lexemes)
@@ -383,19 +384,10 @@ class SchemaCompiler:
         trie are not accepted (sound; keeps the automaton about the size of the names' trie).
 
         Once the trie is left, the rest of the key is the plain JSON-string language, so those
-        states are the string-content state itself (a plain counter, see ``plain_slices.py``)."""
-        from . import charsets as cs
-        from .pyregex import ANY_STRING
-
-        used = cs.normalize((ord(c), ord(c)) for n in listed for c in n)
-        others = cs.subtract(cs.UNIVERSE, used)
-        non_final, leave = not_in_lang_parts(listed)
-        raw_part = ir_alt(encode_lang(non_final, self.repeat, raw_only=True),
-                          ir.seq(encode_lang(leave, self.repeat, raw_only=True), encode_lang(ANY_STRING, self.repeat)))
-        alts = [raw_part]
-        if others:
-            alts.append(encode_lang(L.cat(ANY_STRING, L.Chars(others), ANY_STRING), self.repeat))
-        return ir.seq(ir.Literal('"'), ir_alt(*alts), ir.Literal('"'))
+        states are the string-content state itself (a plain counter, see ``plain_slices.py``).
+        The content is one byte automaton built directly from the names' trie
+        (:func:`~structgen.json_schema.key_automaton.not_listed_key_automaton`)."""
+        return ir.Seq((ir.Literal('"'), not_listed_key_automaton(listed), ir.Literal('"')))
 
     def property_names_lang(self, names: tuple, pointer: str) -> Optional[L.Lang]:
         """Decoded language of keys allowed by every ``propertyNames`` conj (None: any)."""

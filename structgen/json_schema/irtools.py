@@ -17,7 +17,7 @@ CHUNK_THRESHOLD = 48
 TERMINAL_CHUNK_THRESHOLD = 256
 
 
-_LEAVES = (ir.Literal, ir.Regex, ir.Ref, ir.Bytes)
+_LEAVES = (ir.Literal, ir.Regex, ir.Ref, ir.Bytes, ir.Automaton)
 _LEAF_TYPES = frozenset(_LEAVES)
 
 
@@ -170,6 +170,9 @@ def _ser(e: ir.Expr, names, out: list[str], with_refs: set[int] | None = None) -
         out.append(")")
     elif t is ir.Bytes:
         out.append("B(" + repr(e.data) + ")")
+        return False
+    elif t is ir.Automaton:
+        out.append("D(" + e.digest + ")")
         return False
     else:  # subclasses (rare): as their base type
         for base in (ir.Ref, ir.Literal, ir.Regex, ir.Seq, ir.Alt, ir.Repeat, ir.Bytes):
