@@ -30,6 +30,9 @@ from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, Key
 from .values import dedup_values
 
 MAX_CLAUSES = 256
+#: distinct subschema pairs a oneOf disjointness proof may compare before it gives up (sound: the
+#: branches then count as overlapping)
+MAX_DISJOINT_STEPS = 2000
 
 #: keywords that belong together (interpreted jointly)
 _NUMBER_KW = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
@@ -80,6 +83,12 @@ class DnfBuilder:
         self.lenient = lenient
         self.draft = ctx.draft
         self._force_strict = 0
+        # disjointness proofs between oneOf branches recurse into shared subschemas (which have
+        # oneOfs of their own): memoized, and bounded by a step budget (out of budget: "not
+        # proven disjoint", the sound answer)
+        self._disjoint_memo: dict[tuple, bool] = {}
+        self._disjoint_dnf: dict[tuple, Optional[list[Clause]]] = {}
+        self._disjoint_steps = 0
 
     def _unsup(self, msg: str, keyword: str, pointer: str) -> None:
         if self._force_strict:
@@ -682,12 +691,30 @@ class DnfBuilder:
         return all(self.ctx.is_valid(n, v) != neg for n, neg in conj)
 
     def _conj_disjoint(self, a: Conj, b: Conj, depth: int) -> bool:
-        if depth > 3:
+        if depth > 3 or self._disjoint_steps >= MAX_DISJOINT_STEPS:
             return False
+        key = (_conj_key(a), _conj_key(b), depth)
+        hit = self._disjoint_memo.get(key)
+        if hit is None:
+            self._disjoint_steps += 1
+            hit = self._disjoint_memo[key] = self._conj_disjoint_uncached(a, b, depth)
+        return hit
+
+    def _dnf_for_disjointness(self, conj: Conj) -> Optional[list[Clause]]:
+        key = _conj_key(conj)
+        if key in self._disjoint_dnf:
+            return self._disjoint_dnf[key]
         try:
-            ca = self.conj_dnf(a)
-            cb = self.conj_dnf(b)
+            out: Optional[list[Clause]] = self.conj_dnf(conj)
         except (UnsupportedSchemaError, RecursionError):
+            out = None
+        self._disjoint_dnf[key] = out
+        return out
+
+    def _conj_disjoint_uncached(self, a: Conj, b: Conj, depth: int) -> bool:
+        ca = self._dnf_for_disjointness(a)
+        cb = self._dnf_for_disjointness(b) if ca is not None else None
+        if ca is None or cb is None:
             return False
         if not ca or not cb:
             return True
@@ -751,6 +778,10 @@ class DnfBuilder:
                     return True
             return False
         return False
+
+
+def _conj_key(conj: Conj) -> tuple:
+    return tuple((n.key(), neg) for n, neg in conj)
 
 
 def _trivial_on(c: Clause, t: str) -> bool:
