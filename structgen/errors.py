@@ -76,3 +76,9 @@ class GenerationError(StructgenError):
 
 class ModelNotAvailableError(StructgenError):
     """A model cannot be loaded (missing package or files); the message says how to fix it."""
+
+
+def is_recursion_failure(e: BaseException) -> bool:
+    """``e`` reports the Python recursion limit: a ``RecursionError``, or the ``PanicException``
+    a Rust extension (``rpds``, under ``jsonschema``/``referencing``) turns one into."""
+    return isinstance(e, RecursionError) or type(e).__name__ == "PanicException"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from ..errors import InvalidSchemaError
+from ..errors import CompileLimitError, InvalidSchemaError
 from ..cfg.ir import Grammar
 from . import cache
 from .compiler import SchemaCompiler
@@ -31,7 +31,8 @@ def schema_to_ir(schema: Any, *, whitespace: str = "flexible", max_whitespace: O
 
     The grammar's language is exactly a set of JSON texts that validate against the schema with
     ``jsonschema`` (see the package docstring for the few documented restrictions, all sound).
-    Raises :class:`~structgen.errors.InvalidSchemaError` for malformed schemas and
+    Raises :class:`~structgen.errors.InvalidSchemaError` for malformed schemas,
+    :class:`~structgen.errors.CompileLimitError` for schemas nested too deeply to compile, and
     :class:`~structgen.errors.UnsupportedSchemaError` for constructs that cannot be enforced
     exactly (unless ``lenient=True``: then a ``SchemaApproximationWarning`` names keyword and
     pointer and the keyword is ignored).
@@ -63,8 +64,11 @@ def schema_to_ir(schema: Any, *, whitespace: str = "flexible", max_whitespace: O
         hit = cache.disk_get(key)
         if isinstance(hit, Grammar):
             return hit
-    g = SchemaCompiler(schema, whitespace=whitespace, max_whitespace=max_whitespace, lenient=lenient,
-                       property_order=property_order).compile()
+    try:
+        g = SchemaCompiler(schema, whitespace=whitespace, max_whitespace=max_whitespace, lenient=lenient,
+                           property_order=property_order).compile()
+    except RecursionError:
+        raise CompileLimitError("the schema nests too deeply for the compiler (Python recursion limit)") from None
     if key is not None:
         cache.disk_put(key, g)
     return g

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Optional
 
-from ..errors import InvalidSchemaError, UnsupportedSchemaError
+from ..errors import CompileLimitError, InvalidSchemaError, UnsupportedSchemaError
 from .numbers import Bound
 from .refs import Node, SchemaContext
 from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, KeyWitness, NumberSpec, ObjectSpec,
@@ -33,6 +33,9 @@ MAX_CLAUSES = 256
 #: distinct subschema pairs a oneOf disjointness proof may compare before it gives up (sound: the
 #: branches then count as overlapping)
 MAX_DISJOINT_STEPS = 2000
+#: proofs that may be in progress at once: a proof computes the DNF of subschemas whose own oneOfs
+#: need proofs (``depth`` counts only the levels of one proof), so this bounds the recursion
+MAX_DISJOINT_NESTING = 6
 
 #: keywords that belong together (interpreted jointly)
 _NUMBER_KW = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
@@ -89,6 +92,7 @@ class DnfBuilder:
         self._disjoint_memo: dict[tuple, bool] = {}
         self._disjoint_dnf: dict[tuple, Optional[list[Clause]]] = {}
         self._disjoint_steps = 0
+        self._disjoint_nesting = 0   # proofs in progress (a branch's DNF may need proofs of its own)
 
     def _unsup(self, msg: str, keyword: str, pointer: str) -> None:
         if self._force_strict:
@@ -696,8 +700,14 @@ class DnfBuilder:
         key = (_conj_key(a), _conj_key(b), depth)
         hit = self._disjoint_memo.get(key)
         if hit is None:
+            if self._disjoint_nesting >= MAX_DISJOINT_NESTING:
+                return False
             self._disjoint_steps += 1
-            hit = self._disjoint_memo[key] = self._conj_disjoint_uncached(a, b, depth)
+            self._disjoint_nesting += 1
+            try:
+                hit = self._disjoint_memo[key] = self._conj_disjoint_uncached(a, b, depth)
+            finally:
+                self._disjoint_nesting -= 1
         return hit
 
     def _dnf_for_disjointness(self, conj: Conj) -> Optional[list[Clause]]:
@@ -706,7 +716,7 @@ class DnfBuilder:
             return self._disjoint_dnf[key]
         try:
             out: Optional[list[Clause]] = self.conj_dnf(conj)
-        except (UnsupportedSchemaError, RecursionError):
+        except (UnsupportedSchemaError, CompileLimitError, RecursionError):
             out = None
         self._disjoint_dnf[key] = out
         return out

@@ -25,6 +25,8 @@ import jsonschema
 import referencing.jsonschema as rj
 from jsonschema._utils import equal, uniq
 
+from ..errors import is_recursion_failure
+
 try:
     from jsonschema_specifications import REGISTRY as _META_REGISTRY
 except ImportError:  # pragma: no cover
@@ -232,7 +234,9 @@ def is_valid_schema(cls: type, schema: Any) -> bool:
                 checker = _CHECKERS[cls] = MetaChecker(cls)
     try:
         return bool(checker.root_check(schema))
-    except RecursionError:
+    except Exception:  # any surprise in a primitive (or the recursion limit): let jsonschema decide
         return False
-    except Exception:  # any surprise in a primitive: let jsonschema decide
-        return False
+    except BaseException as e:
+        if is_recursion_failure(e):
+            return False
+        raise

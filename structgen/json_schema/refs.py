@@ -21,7 +21,7 @@ import referencing.exceptions
 import referencing.jsonschema as rj
 from jsonschema.validators import validator_for
 
-from ..errors import InvalidSchemaError, UnsupportedSchemaError
+from ..errors import CompileLimitError, InvalidSchemaError, UnsupportedSchemaError, is_recursion_failure
 from .metaschema import is_valid_schema
 
 try:
@@ -52,6 +52,16 @@ class Node:
         return (id(self.schema), self.resolver._base_uri if self.resolver is not None else "")
 
 
+def _too_deep(e: BaseException, pointer: str) -> BaseException:
+    """A recursion-depth failure (a ``RecursionError``, or the panic a Rust extension turns it
+    into) as :class:`~structgen.errors.CompileLimitError`; any other exception is returned as is
+    (to be re-raised)."""
+    if is_recursion_failure(e):
+        return CompileLimitError(f"the schema under {pointer or '#'} nests too deeply to resolve or "
+                                 "validate (Python recursion limit)")
+    return e
+
+
 def _escape_pointer(token: str) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
@@ -75,6 +85,8 @@ class SchemaContext:
                 cls.check_schema(root)
         except jsonschema.SchemaError as e:
             raise InvalidSchemaError(f"invalid schema: {e.message} (at {'/'.join(map(str, e.absolute_path)) or '#'})") from None
+        except BaseException as e:
+            raise _too_deep(e, "") from None
         self.specification = rj.specification_with(cls.META_SCHEMA["$schema"], default=rj.DRAFT202012)
         resource = self.specification.create_resource(root)
         self.registry = _META_REGISTRY.with_resource(resource.id() or "", resource)
@@ -105,6 +117,8 @@ class SchemaContext:
                 raise InvalidSchemaError(f"unresolvable $ref {ref!r} at {node.pointer or '#'}: {e}") from None
             raise UnsupportedSchemaError(f"$ref {ref!r} points outside the schema document (remote references "
                                          "are not fetched)", "$ref", node.pointer) from None
+        except BaseException as e:  # a RecursionError inside the (Rust) registry surfaces as a panic
+            raise _too_deep(e, node.pointer) from None
         return Node(resolved.contents, resolved.resolver, f"{node.pointer}/$ref")
 
     # ------------------------------------------------------------------ validation
@@ -119,5 +133,8 @@ class SchemaContext:
         v = self._root_validator.evolve(schema=node.schema, _resolver=node.resolver)
         try:
             return v.is_valid(instance)
-        except (RecursionError, referencing.exceptions.Unresolvable):  # pragma: no cover
-            return False
+        except referencing.exceptions.Unresolvable as e:  # pragma: no cover - refs resolved before
+            raise InvalidSchemaError(f"unresolvable $ref under {node.pointer or '#'}: {e}") from None
+        except BaseException as e:
+            # never guess: callers rely on the answer for soundness (disjointness proofs)
+            raise _too_deep(e, node.pointer) from None

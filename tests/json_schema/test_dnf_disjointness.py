@@ -1,5 +1,5 @@
 """oneOf disjointness proofs: memoized and bounded (nested oneOfs over shared definitions used to
-take time exponential in the nesting depth)."""
+take time exponential in the nesting depth), and schemas nested beyond the recursion limit."""
 from __future__ import annotations
 
 import json
@@ -62,3 +62,20 @@ def test_out_of_budget_means_not_proven_disjoint(monkeypatch):
         return
     aut = compile_grammar_automaton(g)
     assert accepts(aut, '{"a": 1}') and accepts(aut, '{"a": 2}') and not accepts(aut, '{"a": 3}')
+
+
+def test_schemas_nested_beyond_the_recursion_limit_raise_compile_limit_error():
+    import pytest
+
+    from structgen.errors import CompileLimitError
+
+    def nested(depth: int) -> dict:
+        s: dict = {"type": "integer"}
+        for _ in range(depth):
+            s = {"type": "object", "properties": {"a": s}, "required": ["a"]}
+        return s
+
+    aut = compile_grammar_automaton(schema_to_ir(nested(40)))
+    assert accepts(aut, '{"a": ' * 40 + "1" + "}" * 40)
+    with pytest.raises(CompileLimitError, match="nests too deeply"):
+        schema_to_ir(nested(400))
