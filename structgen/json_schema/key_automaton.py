@@ -34,6 +34,7 @@ from . import charsets as cs
 from .encoding import ANY_UNIT_REGEX, RAW, SHORT_ESCAPES
 
 _BACKSLASH = 0x5C
+_SURROGATES = frozenset(range(cs.SURROGATE_LO, cs.SURROGATE_HI + 1))
 _HEX_LETTERS = b"abcdef"
 
 
@@ -94,6 +95,39 @@ class _Nodes:
         return nxt
 
 
+@functools.lru_cache(maxsize=4096)
+def _escape_reader(used: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The escape reader for the characters ``used`` by the names: a trie of their spellings
+    (hex digits in either case) whose node 0 ("home": no foreign character yet, between units) is
+    returned to after each complete spelling; every other byte goes where the string automaton
+    goes, i.e. a foreign character is read and the key can no longer be a name. Returns, with
+    reader-relative node numbers: each node's string-automaton state, and the edges (src, byte,
+    dst). Cached: objects of one schema family share their names' alphabet."""
+    nodes = _Nodes(string_content_table()[0])
+    home = nodes.new(0, False)
+    for cp in used:
+        for sp in _spellings(cp):
+            node = home
+            for i, b in enumerate(sp[:-1]):
+                if b in _HEX_LETTERS and i >= 2 and sp[0] == _BACKSLASH:
+                    up = nodes.child(node, b)
+                    nodes.edges[node][b - 32] = up  # the other letter case
+                    node = up
+                else:
+                    node = nodes.child(node, b)
+            last = sp[-1]
+            nodes.edges[node][last] = home
+            if last in _HEX_LETTERS and len(sp) > 2 and sp[0] == _BACKSLASH:
+                nodes.edges[node][last - 32] = home
+    src = np.array([n for n, e in enumerate(nodes.edges) for _ in e], np.int64)
+    byte = np.array([b for e in nodes.edges for b in e], np.int64)
+    dst = np.array([d for e in nodes.edges for d in e.values()], np.int32)
+    state = np.array(nodes.str_state, np.int64)
+    for a in (state, src, byte, dst):
+        a.setflags(write=False)
+    return state, src, byte, dst
+
+
 def not_listed_key_automaton(names: Iterable[str]) -> ir.Automaton:
     """Content automaton of the keys that are none of ``names``: raw trie exit or foreign
     character (see the module docstring).
@@ -123,40 +157,28 @@ def not_listed_key_automaton(names: Iterable[str]) -> ir.Automaton:
     for n in word_ends:
         nodes.accept[n] = False
     # escapes inside the trie: read spellings of used characters until a foreign one shows up
-    used = sorted({ord(c) for name in names for c in name} - set(range(cs.SURROGATE_LO, cs.SURROGATE_HI + 1)))
-    home = nodes.new(0, False)  # no foreign character yet, between units
-    for cp in used:
-        for sp in _spellings(cp):
-            node = home
-            for i, b in enumerate(sp[:-1]):
-                if b in _HEX_LETTERS and i >= 2 and sp[0] == _BACKSLASH:
-                    up = nodes.child(node, b)
-                    nodes.edges[node][b - 32] = up  # the other letter case
-                    node = up
-                else:
-                    node = nodes.child(node, b)
-            last = sp[-1]
-            nodes.edges[node][last] = home
-            if last in _HEX_LETTERS and len(sp) > 2 and sp[0] == _BACKSLASH:
-                nodes.edges[node][last - 32] = home
-    escape_entry = nodes.edges[home].get(_BACKSLASH)
-    t = len(nodes.edges)
+    used = tuple(sorted({ord(c) for name in names for c in name} - _SURROGATES))
+    r_state, r_src, r_byte, r_dst = _escape_reader(used)
+    home = trie_nodes
+    t = trie_nodes + r_state.shape[0]
     m = s_table.shape[0]
     shifted = np.where(s_table >= 0, s_table + t, -1).astype(np.int32)
     table = np.empty((t + m, 256), np.int32)
     table[t:] = shifted
-    table[:t] = shifted[np.array(nodes.str_state)]
-    # a backslash inside the trie: into the escape reader (or, when no used character has an
-    # escaped spelling — impossible, \\u always exists — where the string goes)
-    for n in range(trie_nodes):
-        if boundary[n]:
-            table[n, _BACKSLASH] = escape_entry if escape_entry is not None else table[n, _BACKSLASH]
+    table[:trie_nodes] = shifted[np.array(nodes.str_state)]
+    table[trie_nodes:t] = shifted[r_state]
+    table[r_src + home, r_byte] = r_dst + home
+    # a backslash inside the trie: into the escape reader (with no used character at all, every
+    # escaped character is foreign: where the string goes)
+    if used:
+        escape_entry = int(table[home, _BACKSLASH])
+        table[np.array([n for n in range(trie_nodes) if boundary[n]]), _BACKSLASH] = escape_entry
     src = [n for n, e in enumerate(nodes.edges) for _ in e]
     byte = [b for e in nodes.edges for b in e]
     dst = [d for e in nodes.edges for d in e.values()]
     if src:
         table[np.array(src), np.array(byte)] = np.array(dst, np.int32)
-    accept = np.empty(t + m, np.uint8)
-    accept[:t] = nodes.accept
+    accept = np.zeros(t + m, np.uint8)
+    accept[:trie_nodes] = nodes.accept
     accept[t:] = s_accept
     return ir.Automaton(table.tobytes(), accept.tobytes())
