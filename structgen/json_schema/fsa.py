@@ -12,7 +12,9 @@ Missing transitions go to an implicit dead state. State 0 is the start.
 from __future__ import annotations
 
 import bisect
-from typing import Iterable, Sequence
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
 
 from . import charsets as cs
 from . import lang as L
@@ -159,6 +161,8 @@ def _atoms_for(labels: list[Ranges]) -> tuple[list[Ranges], list[list[int]]]:
 
 def from_lang(x: L.Lang, budget: int = 20000) -> DFA:
     """Minimal DFA of ``x`` (raises :class:`AutomatonTooLarge` past ``budget`` states)."""
+    if type(x) is L.Rep and type(x.item) is L.Chars and x.item.ranges:
+        return _counter_dfa(x.item.ranges, x.min, x.max, budget)
     nfa = _NFA()
     s0 = nfa.new()
     final = nfa.build(x, s0, budget)
@@ -221,6 +225,17 @@ def from_lang(x: L.Lang, budget: int = 20000) -> DFA:
     return minimize(DFA(atoms, trans, accept))
 
 
+def _counter_dfa(ranges: Ranges, lo: int, hi: Optional[int], budget: int) -> DFA:
+    """Minimal DFA of ``[ranges]{lo,hi}`` built directly: a chain of counts (the subset
+    construction over the unrolled repetition is quadratic in the count)."""
+    n = (hi if hi is not None else lo) + 1
+    if n > budget + 1:
+        raise AutomatonTooLarge(f"DFA larger than {budget} states")
+    trans: list[dict[int, int]] = [{0: i + 1} for i in range(n - 1)]
+    trans.append({0: n - 1} if hi is None else {})
+    return DFA([ranges], trans, [i >= lo for i in range(n)])
+
+
 def minimize(d: DFA) -> DFA:
     """Trim (reachable and co-reachable states only) and minimize (Moore refinement)."""
     n = d.n_states
@@ -253,6 +268,8 @@ def minimize(d: DFA) -> DFA:
     trans = [{a: keep[t] for a, t in d.trans[s].items() if live[t]} for s in order]
     accept = [d.accept[s] for s in order]
     m = len(order)
+    if m > _KERNEL_MINIMIZE_FROM:
+        return _compress_atoms(_minimize_kernel(d.atoms, trans, accept))
     block = [1 if acc else 0 for acc in accept]
     n_blocks = len(set(block))
     while True:
@@ -290,6 +307,35 @@ def minimize(d: DFA) -> DFA:
         out_trans.append({a: new_id[block[t]] for a, t in trans[s].items()})
         out_accept.append(accept[s])
     return _compress_atoms(DFA(d.atoms, out_trans, out_accept))
+
+
+#: trimmed automata larger than this are minimized by the numba kernel (Moore refinement in Python
+#: takes one round per step of the longest chain: quadratic on length counters)
+_KERNEL_MINIMIZE_FROM = 64
+
+
+def _minimize_kernel(atoms: list[Ranges], trans: list[dict[int, int]], accept: list[bool]) -> DFA:
+    """Minimal DFA of a trimmed DFA via :func:`structgen.automata._kernels.trim_and_minimize`, in
+    the canonical numbering :func:`minimize` gives (BFS from the start, atoms in order)."""
+    from ..automata import _kernels
+
+    k = max(len(atoms), 1)
+    tab = np.full((len(trans), k), -1, np.int32)
+    for st, row in enumerate(trans):
+        for a, t in row.items():
+            tab[st, a] = t
+    mt, macc = _kernels.trim_and_minimize(tab, np.array(accept, dtype=bool), np.ones(k, dtype=bool))
+    rows = mt.tolist()
+    new_id = {0: 0}
+    queue = [0]
+    for st in queue:
+        for t in rows[st]:
+            if t >= 0 and t not in new_id:
+                new_id[t] = len(queue)
+                queue.append(t)
+    out_trans = [{a: new_id[t] for a, t in enumerate(rows[st]) if t >= 0} for st in queue]
+    out_accept = [bool(macc[st]) for st in queue]
+    return DFA(atoms, out_trans, out_accept)
 
 
 def _compress_atoms(d: DFA) -> DFA:
@@ -401,11 +447,19 @@ def intersect_all(dfas: Iterable[DFA], budget: int = 20000) -> DFA:
 
 # --------------------------------------------------------------------------- back to an AST
 
+#: State elimination picks each state by scanning all remaining ones (quadratic) and its result
+#: grows at least linearly: on MaskBench every automaton that fit the expression budget had at
+#: most ~150 states, and the failures past ~800 states took about a second each.
+TO_LANG_MAX_STATES = 600
+
 def to_lang(d: DFA, budget: int = 4000) -> L.Lang:
-    """A regular expression AST for ``d`` by state elimination (tree size at most ``budget``)."""
+    """A regular expression AST for ``d`` by state elimination (tree size at most ``budget``;
+    automata of more than :data:`TO_LANG_MAX_STATES` states are refused up front)."""
     n = d.n_states
     if n == 0 or d.is_empty():
         return L.NONE
+    if n > TO_LANG_MAX_STATES:
+        raise AutomatonTooLarge(f"automaton of {n} states (more than {TO_LANG_MAX_STATES}) to write as an expression")
     S, F = n, n + 1
     out_e: dict[int, dict[int, L.Lang]] = {s: {} for s in range(n + 2)}
     in_e: dict[int, dict[int, L.Lang]] = {s: {} for s in range(n + 2)}

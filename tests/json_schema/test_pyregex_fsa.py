@@ -125,3 +125,51 @@ def test_end_anchors_inside_repetitions(pattern):
 def test_dollar_is_end_of_string():
     d = fsa.from_lang(search_language("^a$"))
     assert d.accepts([ord("a")]) and not d.accepts([ord("a"), 10])
+
+
+def test_counter_dfa_fast_path_and_kernel_minimization_agree_with_the_generic_ones(monkeypatch):
+    """``[c]{lo,hi}`` is built directly and large automata are minimized by the numba kernel;
+    both give exactly the automaton the generic construction / Moore refinement gives."""
+    import itertools
+    import random
+    import re as _re
+
+    from structgen.json_schema import fsa
+    from structgen.json_schema import lang as L
+    from structgen.json_schema.pyregex import parse
+
+    for lo, hi in [(0, 0), (0, 3), (2, 5), (3, None), (0, None), (4, 4)]:
+        x = L.Rep(L.Chars(((97, 99),)), lo, hi)
+        fast = fsa.from_lang(x)
+        generic = fsa.from_lang(L.Cat((x, L.Rep(L.Chars(((97, 99),)), 0, 0))))
+        assert (fast.trans, fast.accept) == (generic.trans, generic.accept)
+        for n in range(8):
+            for w in itertools.product([97, 98, 100], repeat=n):
+                assert fast.accepts(list(w)) == (100 not in w and n >= lo and (hi is None or n <= hi))
+    rng = random.Random(3)
+    parts = ["a", "b", "[a-c]", "\\d", "(?:ab|c)", "."]
+    for _ in range(60):
+        rx = "".join(rng.choice(parts) + rng.choice(["", "*", "?", "{1,4}"]) for _ in range(rng.randint(1, 5)))
+        lang = parse(rx, _re.DOTALL)
+        monkeypatch.setattr(fsa, "_KERNEL_MINIMIZE_FROM", 10**9)
+        a = fsa.from_lang(lang)
+        monkeypatch.setattr(fsa, "_KERNEL_MINIMIZE_FROM", 0)
+        b = fsa.from_lang(lang)
+        assert (a.trans, a.accept, a.atoms) == (b.trans, b.accept, b.atoms), rx
+
+
+def test_format_with_a_large_max_length_falls_back_quickly_to_a_sound_subset():
+    """email + maxLength 1024: the exact product is too large; the capped subset is used (with a
+    warning) — this used to take ~10 s of failing products and expression conversions."""
+    import warnings
+
+    from structgen.json_schema.api import schema_to_ir
+    from structgen.cfg.compiler import compile_grammar_automaton
+    from .helpers import accepts
+
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        g = schema_to_ir({"type": "string", "format": "email", "maxLength": 1024})
+    assert any("accepted as a subset" in str(x.message) for x in w)
+    aut = compile_grammar_automaton(g)
+    assert accepts(aut, '"ann@example.com"') and not accepts(aut, '"not an email"')
