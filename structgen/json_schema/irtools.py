@@ -69,6 +69,36 @@ def _is_terminal(e: ir.Expr) -> bool:
     return True
 
 
+#: ... as long as the inline copies stay under this many DFA states (a character class with a
+#: large UTF-8 / escape structure, e.g. ``\w`` in JSON, has hundreds of states per copy: 253
+#: inline copies made a 200k-state automaton)
+INLINE_MAX_STATES = 16384
+
+
+def terminal_states(e: ir.Expr) -> int:
+    """An upper bound on the DFA states of a terminal expression (no rule calls): the sum over its
+    terminals of their minimal automata (compiled regex fragments are cached, and the grammar
+    compiler needs them anyway)."""
+    t = type(e)
+    if t is ir.Regex:
+        from ..automata.regex import regex_fragment
+        try:
+            return regex_fragment(e.pattern, e.flags).n_states
+        except Exception:  # invalid regexes are reported by the grammar compiler
+            return 1
+    if t is ir.Literal:
+        return len(e.text.encode("utf-8", "surrogatepass")) + 1
+    if t is ir.Bytes:
+        return len(e.data) + 1
+    if t is ir.Automaton:
+        return e.n_states
+    if t is ir.Seq or t is ir.Alt:
+        return 1 + sum(terminal_states(i) for i in e.items)
+    if t is ir.Repeat:
+        return 1 + terminal_states(e.item) * max(1, e.max if e.max is not None else e.min + 1)
+    return 1
+
+
 def repeat(item: ir.Expr, lo: int, hi: int | None, add_rule: Callable[[str, ir.Expr], ir.Expr]) -> ir.Expr:
     """``item{lo,hi}``; counts above :data:`CHUNK_THRESHOLD` are built from a helper rule
     ``chunk = item{k}`` (k ≈ √hi) so automata stay O(√n) instead of O(n):
@@ -83,7 +113,7 @@ def repeat(item: ir.Expr, lo: int, hi: int | None, add_rule: Callable[[str, ir.E
     if item == ir.EMPTY or hi == 0:
         return ir.EMPTY
     biggest = hi if hi is not None else lo
-    terminal = _is_terminal(item)
+    terminal = _is_terminal(item) and biggest * terminal_states(item) <= INLINE_MAX_STATES
     if biggest <= (TERMINAL_CHUNK_THRESHOLD if terminal else CHUNK_THRESHOLD):
         if lo == 1 and hi == 1:
             return item

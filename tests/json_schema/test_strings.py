@@ -154,3 +154,20 @@ def test_format_with_length_combination():
     a = automaton(schema)
     assert accepts(a, '"ab@cd.ef"') and not accepts(a, '"abcdef@ghijkl.mn"')
     assert_sound(schema, n=20)
+
+
+def test_counted_classes_with_large_utf8_structure_are_chunked_not_inlined():
+    """``\\w`` spelled in JSON has hundreds of DFA states per character: 253 inline copies made a
+    200k-state automaton. Past ``INLINE_MAX_STATES`` the count goes to √-sized chunk rules; the
+    language is unchanged."""
+    from structgen.cfg.compiler import compile_grammar_automaton
+    from structgen.json_schema import irtools
+    from structgen.json_schema.api import schema_to_ir
+    from .helpers import accepts
+
+    schema = {"type": "string", "pattern": "^([\\w/-]|[\\w-][\\w/-]*[\\w-])$", "maxLength": 255}
+    aut = compile_grammar_automaton(schema_to_ir(schema))
+    assert aut.n_states < 60_000
+    assert accepts(aut, '"taco"') and accepts(aut, '"a/b-c"') and accepts(aut, '"' + "é" * 255 + '"')
+    assert not accepts(aut, '"a b"') and not accepts(aut, '"-/"') and not accepts(aut, '"' + "x" * 256 + '"')
+    assert irtools.terminal_states(irtools.ir.Literal("abc")) == 4
