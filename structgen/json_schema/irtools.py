@@ -69,8 +69,8 @@ def _is_terminal(e: ir.Expr) -> bool:
     return True
 
 
-#: ... as long as the inline copies stay under this many DFA states (a character class with a
-#: large UTF-8 / escape structure, e.g. ``\w`` in JSON, has hundreds of states per copy: 253
+#: ... or fewer, so that the inline copies stay under this many DFA states (a character class with a
+#: large UTF-8 / escape structure, e.g. ``\\w`` in JSON, has hundreds of states per copy: 253
 #: inline copies made a 200k-state automaton)
 INLINE_MAX_STATES = 16384
 
@@ -113,13 +113,16 @@ def repeat(item: ir.Expr, lo: int, hi: int | None, add_rule: Callable[[str, ir.E
     if item == ir.EMPTY or hi == 0:
         return ir.EMPTY
     biggest = hi if hi is not None else lo
-    terminal = _is_terminal(item) and biggest * terminal_states(item) <= INLINE_MAX_STATES
-    if biggest <= (TERMINAL_CHUNK_THRESHOLD if terminal else CHUNK_THRESHOLD):
+    terminal = _is_terminal(item)
+    inline = CHUNK_THRESHOLD
+    if terminal:
+        inline = max(8, min(TERMINAL_CHUNK_THRESHOLD, INLINE_MAX_STATES // max(1, terminal_states(item))))
+    if biggest <= inline:
         if lo == 1 and hi == 1:
             return item
         return ir.Repeat(item, lo, hi)
     if terminal:
-        return _terminal_repeat(item, lo, hi, add_rule)
+        return _terminal_repeat(item, lo, hi, add_rule, inline)
     return _chunked_repeat(item, lo, hi, add_rule)
 
 
@@ -144,8 +147,9 @@ def _chunked_repeat(item: ir.Expr, lo: int, hi: int | None,
 
 
 def _terminal_repeat(item: ir.Expr, lo: int, hi: int | None,
-                     add_rule: Callable[[str, ir.Expr], ir.Expr]) -> ir.Expr:
-    """``item{lo,hi}`` for a terminal ``item`` and a count above the inline threshold ``L``:
+                     add_rule: Callable[[str, ir.Expr], ir.Expr], inline: int = TERMINAL_CHUNK_THRESHOLD) -> ir.Expr:
+    """``item{lo,hi}`` for a terminal ``item`` and a count above the inline threshold ``L`` (``inline``:
+    :data:`TERMINAL_CHUNK_THRESHOLD`, fewer for items with large automata):
 
     ``item{min(lo,L),L} | item{L} · tail`` with the rule ``tail = item{max(lo-L,1), hi-L}`` built
     from √-sized chunk rules (:func:`_chunked_repeat`), so the automaton has O(L + √hi) states.
@@ -154,7 +158,7 @@ def _terminal_repeat(item: ir.Expr, lo: int, hi: int | None,
     or so copies are out of reach of any token from a call edge and keep the cheap rows of a
     plain DFA (see ``MaskStore.walk_row``); rule boundaries only come after ``L`` copies.
     """
-    L = TERMINAL_CHUNK_THRESHOLD
+    L = inline
     t_lo, t_hi = max(lo - L, 1), None if hi is None else hi - L
     if (t_hi if t_hi is not None else t_lo) <= CHUNK_THRESHOLD:
         tail = add_rule("tail", ir.Repeat(item, t_lo, t_hi))
