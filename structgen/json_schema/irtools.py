@@ -70,7 +70,7 @@ def _is_terminal(e: ir.Expr) -> bool:
 
 
 #: ... or fewer, so that the inline copies stay under this many DFA states (a character class with a
-#: large UTF-8 / escape structure, e.g. ``\\w`` in JSON, has hundreds of states per copy: 253
+#: large UTF-8 / escape structure, e.g. ``\w`` in JSON, has hundreds of states per copy: 253
 #: inline copies made a 200k-state automaton)
 INLINE_MAX_STATES = 16384
 
