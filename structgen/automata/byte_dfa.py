@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from structgen.automata.fragments import RangeAutomaton
+from structgen.automata.fragments import RangeAutomaton, dense_edges
 
 
 @dataclass(eq=False)
@@ -71,21 +71,11 @@ class ByteDFA:
         n = self.n_states
         if n == 0:
             return RangeAutomaton((), ())
-        trans = self.trans
-        # runs of equal targets: (state, first byte) of each run, in row-major order
-        change = np.ones((n, 256), dtype=bool)
-        change[:, 1:] = trans[:, 1:] != trans[:, :-1]
-        src, lo = np.nonzero(change)
-        nxt = np.full(lo.shape[0], 256, np.int64)
-        same_row = src[1:] == src[:-1]
-        nxt[:-1][same_row] = lo[1:][same_row]
-        dst = trans[src, lo]
-        keep = dst >= 0
-        src, lo, hi, dst = src[keep], lo[keep], nxt[keep] - 1, dst[keep]
+        src, lo, hi, dst = dense_edges(self.trans)
         edges: list[list] = [[] for _ in range(n)]
         for a, b, c, d in zip(src.tolist(), lo.tolist(), hi.tolist(), dst.tolist()):
             edges[a].append((b, c, d))
         ra = RangeAutomaton(tuple(map(tuple, edges)), tuple(self.accept.tolist()))
         # the flat form ``NFA.embed`` and the grammar compiler use, already at hand
-        ra.__dict__["flat_edges"] = tuple(np.ascontiguousarray(x, dtype=np.int32) for x in (src, lo, hi, dst))
+        ra.__dict__["flat_edges"] = (src, lo, hi, dst)
         return ra

@@ -83,11 +83,10 @@ class FlatFragment:
         self.accepting = accepting
 
 
-def dense_fragment(table: np.ndarray, accept: np.ndarray) -> FlatFragment:
-    """The :class:`FlatFragment` of the DFA with transition table ``table`` (int (n, 256), -1 =
-    no edge, start state 0) and accepting flags ``accept`` (bool (n,)): each row's runs of equal
-    targets become byte-range edges (vectorized, no per-state Python loop)."""
-    n = table.shape[0]
+def dense_edges(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The byte-range edges of a dense transition table (int (n, 256), -1 = no edge): each row's
+    runs of equal targets, as int32 columns (src, lo, hi, dst) in row-major order (vectorized, no
+    per-state Python loop)."""
     flat = np.ascontiguousarray(table, dtype=np.int32).reshape(-1)
     change = np.ones(flat.shape[0], bool)
     change[1:] = flat[1:] != flat[:-1]
@@ -99,11 +98,18 @@ def dense_fragment(table: np.ndarray, accept: np.ndarray) -> FlatFragment:
         ends[-1] = flat.shape[0] - 1
     keep = flat[starts] >= 0
     starts, ends = starts[keep], ends[keep]
-    src = (starts >> 8).astype(np.int32)
-    edges = (src, (starts & 255).astype(np.int32), (ends & 255).astype(np.int32), flat[starts].astype(np.int32))
+    return ((starts >> 8).astype(np.int32), (starts & 255).astype(np.int32), (ends & 255).astype(np.int32),
+            flat[starts].astype(np.int32))
+
+
+def dense_fragment(table: np.ndarray, accept: np.ndarray) -> FlatFragment:
+    """The :class:`FlatFragment` of the DFA with transition table ``table`` (int (n, 256), -1 =
+    no edge, start state 0) and accepting flags ``accept`` (bool (n,))."""
+    n = table.shape[0]
+    edges = dense_edges(table)
     acc = np.asarray(accept, bool)
     has_out = np.zeros(n, bool)
-    has_out[src] = True
+    has_out[edges[0]] = True
     sinks = np.flatnonzero(acc & ~has_out)
     return FlatFragment(n, int(sinks[0]) if sinks.shape[0] == 1 else -1, edges,
                         tuple(int(i) for i in np.flatnonzero(acc)))

@@ -26,7 +26,7 @@ from ..errors import CompileLimitError, InvalidSchemaError, UnsupportedSchemaErr
 from .numbers import Bound
 from .refs import Node, SchemaContext
 from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, KeyWitness, NumberSpec, ObjectSpec,
-                   ObjPiece, StringSpec, type_kinds)
+                   ObjPiece, StringSpec, conj_key, type_kinds)
 from .values import dedup_values
 
 MAX_CLAUSES = 256
@@ -697,7 +697,7 @@ class DnfBuilder:
     def _conj_disjoint(self, a: Conj, b: Conj, depth: int) -> bool:
         if depth > 3 or self._disjoint_steps >= MAX_DISJOINT_STEPS:
             return False
-        key = (_conj_key(a), _conj_key(b), depth)
+        key = (conj_key(a), conj_key(b), depth)
         hit = self._disjoint_memo.get(key)
         if hit is None:
             if self._disjoint_nesting >= MAX_DISJOINT_NESTING:
@@ -711,7 +711,7 @@ class DnfBuilder:
         return hit
 
     def _dnf_for_disjointness(self, conj: Conj) -> Optional[list[Clause]]:
-        key = _conj_key(conj)
+        key = conj_key(conj)
         if key in self._disjoint_dnf:
             return self._disjoint_dnf[key]
         try:
@@ -788,10 +788,6 @@ class DnfBuilder:
                     return True
             return False
         return False
-
-
-def _conj_key(conj: Conj) -> tuple:
-    return tuple((n.key(), neg) for n, neg in conj)
 
 
 def _trivial_on(c: Clause, t: str) -> bool:

@@ -287,26 +287,25 @@ def minimize(d: DFA) -> DFA:
             break
         n_blocks = len(sigs)
         block = new_block
-    # renumber canonically from the start state (BFS, atoms in order)
     rep: dict[int, int] = {}
     for s in range(m):
         rep.setdefault(block[s], s)
-    new_id = {block[0]: 0}
-    queue = [block[0]]
+    rows = [{a: block[t] for a, t in trans[rep[b]].items()} for b in range(n_blocks)]
+    return _compress_atoms(_canonical(d.atoms, rows, [accept[rep[b]] for b in range(n_blocks)], block[0]))
+
+
+def _canonical(atoms: list[Ranges], rows: list[dict[int, int]], accept: list[bool], start: int) -> DFA:
+    """A minimal DFA renumbered canonically: BFS from ``start``, atoms in increasing order."""
+    new_id = {start: 0}
+    queue = [start]
     for b in queue:
-        s = rep[b]
-        for a in sorted(trans[s]):
-            tb = block[trans[s][a]]
-            if tb not in new_id:
-                new_id[tb] = len(queue)
-                queue.append(tb)
-    out_trans = []
-    out_accept = []
-    for b in queue:
-        s = rep[b]
-        out_trans.append({a: new_id[block[t]] for a, t in trans[s].items()})
-        out_accept.append(accept[s])
-    return _compress_atoms(DFA(d.atoms, out_trans, out_accept))
+        row = rows[b]
+        for a in sorted(row):
+            t = row[a]
+            if t not in new_id:
+                new_id[t] = len(queue)
+                queue.append(t)
+    return DFA(atoms, [{a: new_id[t] for a, t in rows[b].items()} for b in queue], [accept[b] for b in queue])
 
 
 #: trimmed automata larger than this are minimized by the numba kernel (Moore refinement in Python
@@ -316,7 +315,7 @@ _KERNEL_MINIMIZE_FROM = 64
 
 def _minimize_kernel(atoms: list[Ranges], trans: list[dict[int, int]], accept: list[bool]) -> DFA:
     """Minimal DFA of a trimmed DFA via :func:`structgen.automata._kernels.trim_and_minimize`, in
-    the canonical numbering :func:`minimize` gives (BFS from the start, atoms in order)."""
+    the canonical numbering :func:`minimize` gives (:func:`_canonical`)."""
     from ..automata import _kernels
 
     k = max(len(atoms), 1)
@@ -325,17 +324,8 @@ def _minimize_kernel(atoms: list[Ranges], trans: list[dict[int, int]], accept: l
         for a, t in row.items():
             tab[st, a] = t
     mt, macc = _kernels.trim_and_minimize(tab, np.array(accept, dtype=bool), np.ones(k, dtype=bool))
-    rows = mt.tolist()
-    new_id = {0: 0}
-    queue = [0]
-    for st in queue:
-        for t in rows[st]:
-            if t >= 0 and t not in new_id:
-                new_id[t] = len(queue)
-                queue.append(t)
-    out_trans = [{a: new_id[t] for a, t in enumerate(rows[st]) if t >= 0} for st in queue]
-    out_accept = [bool(macc[st]) for st in queue]
-    return DFA(atoms, out_trans, out_accept)
+    rows = [{a: t for a, t in enumerate(row) if t >= 0} for row in mt.tolist()]
+    return _canonical(atoms, rows, macc.tolist(), 0)
 
 
 def _compress_atoms(d: DFA) -> DFA:

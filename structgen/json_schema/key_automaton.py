@@ -28,7 +28,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..automata.regex import regex_fragment
+from ..automata.regex import compile_regex_dfa
 from ..cfg import ir
 from . import charsets as cs
 from .encoding import ANY_UNIT_REGEX, RAW, SHORT_ESCAPES
@@ -38,20 +38,12 @@ _SURROGATES = frozenset(range(cs.SURROGATE_LO, cs.SURROGATE_HI + 1))
 _HEX_LETTERS = b"abcdef"
 
 
-@functools.lru_cache(maxsize=1)
 def string_content_table() -> tuple[np.ndarray, np.ndarray]:
     """Dense transition table ``int32 (m, 256)`` (-1: no edge) and accepting flags of the minimal
     DFA of JSON string content (any sequence of units, every spelling; start state 0, which is
-    also the state after each complete unit)."""
-    frag = regex_fragment("(?:" + ANY_UNIT_REGEX + ")*")
-    table = np.full((frag.n_states, 256), -1, np.int32)
-    for s, edges in enumerate(frag.edges):
-        for lo, hi, t in edges:
-            table[s, lo:hi + 1] = t
-    table.setflags(write=False)
-    accept = np.array(frag.accept, bool)
-    accept.setflags(write=False)
-    return table, accept
+    also the state after each complete unit). Compiled once (the regex compiler caches it)."""
+    dfa = compile_regex_dfa("(?:" + ANY_UNIT_REGEX + ")*")
+    return dfa.trans, dfa.accept
 
 
 def _spellings(cp: int) -> list[bytes]:
@@ -94,6 +86,13 @@ class _Nodes:
             nxt = self.edges[node][b] = self.new(int(self.s_table[self.str_state[node], b]), accept)
         return nxt
 
+    def edge_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The nodes' own edges as columns (src, byte, dst)."""
+        src = np.array([n for n, e in enumerate(self.edges) for _ in e], np.int64)
+        byte = np.array([b for e in self.edges for b in e], np.int64)
+        dst = np.array([d for e in self.edges for d in e.values()], np.int32)
+        return src, byte, dst
+
 
 @functools.lru_cache(maxsize=4096)
 def _escape_reader(used: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -119,9 +118,7 @@ def _escape_reader(used: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.nd
             nodes.edges[node][last] = home
             if last in _HEX_LETTERS and len(sp) > 2 and sp[0] == _BACKSLASH:
                 nodes.edges[node][last - 32] = home
-    src = np.array([n for n, e in enumerate(nodes.edges) for _ in e], np.int64)
-    byte = np.array([b for e in nodes.edges for b in e], np.int64)
-    dst = np.array([d for e in nodes.edges for d in e.values()], np.int32)
+    src, byte, dst = nodes.edge_arrays()
     state = np.array(nodes.str_state, np.int64)
     for a in (state, src, byte, dst):
         a.setflags(write=False)
@@ -173,11 +170,8 @@ def not_listed_key_automaton(names: Iterable[str]) -> ir.Automaton:
     if used:
         escape_entry = int(table[home, _BACKSLASH])
         table[np.array([n for n in range(trie_nodes) if boundary[n]]), _BACKSLASH] = escape_entry
-    src = [n for n, e in enumerate(nodes.edges) for _ in e]
-    byte = [b for e in nodes.edges for b in e]
-    dst = [d for e in nodes.edges for d in e.values()]
-    if src:
-        table[np.array(src), np.array(byte)] = np.array(dst, np.int32)
+    src, byte, dst = nodes.edge_arrays()
+    table[src, byte] = dst
     accept = np.zeros(t + m, np.uint8)
     accept[:trie_nodes] = nodes.accept
     accept[t:] = s_accept
