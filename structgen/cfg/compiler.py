@@ -85,8 +85,9 @@ def _too_large(rule: str, cap: int, max_states: int) -> CompileLimitError:
 class _Program:
     """A rule body flattened into a postfix program for :func:`structgen.automata.thompson.build_nfa`:
     int32 words ``code``, the literal bytes ``lits`` they point into, the distinct terminals
-    ``terms`` (``(pattern, flags)`` of a regex, or an :class:`Automaton`; indexed by ``OP_TERM``), and the callee names in
-    first-appearance order (depth-first, left to right), whose positions are the call labels.
+    ``terms`` (``(pattern, flags)`` of a regex, or an :class:`Automaton`; indexed by
+    ``OP_TERM``), and the callee names in first-appearance order (depth-first, left to right),
+    whose positions are the call labels.
 
     Everything but the callee names determines the rule's automaton up to the names of the rules
     it calls, so ``(code, lits, terms)`` is the key of the per-rule cache."""

@@ -2,9 +2,10 @@
 
 A :class:`Grammar` is a set of named rules; each rule body is an :class:`Expr` tree over
 byte-level terminals (:class:`Regex`, :class:`Literal`, :class:`Bytes`, :class:`Automaton`) and
-references to other rules (:class:`Ref`). The language of a rule is the usual context-free one: terminals match
-*any* string of their regular language (no maximal munch, no lexer), so the language of the
-grammar is exactly the CFG language with terminals substituted by their regular languages.
+references to other rules (:class:`Ref`). The language of a rule is the usual context-free one:
+terminals match *any* string of their regular language (no maximal munch, no lexer), so the
+language of the grammar is exactly the CFG language with terminals substituted by their regular
+languages.
 
 The IR is vocabulary-independent and hashable (frozen dataclasses; :class:`Automaton` by a
 content digest), so it can key caches.

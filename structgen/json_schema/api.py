@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from ..errors import CompileLimitError, InvalidSchemaError
+from ..errors import CompileLimitError, InvalidSchemaError, is_recursion_failure
 from ..cfg.ir import Grammar
 from . import cache
 from .compiler import SchemaCompiler
@@ -67,7 +67,9 @@ def schema_to_ir(schema: Any, *, whitespace: str = "flexible", max_whitespace: O
     try:
         g = SchemaCompiler(schema, whitespace=whitespace, max_whitespace=max_whitespace, lenient=lenient,
                            property_order=property_order).compile()
-    except RecursionError:
+    except BaseException as e:  # also the panic a Rust extension turns a RecursionError into
+        if not is_recursion_failure(e):
+            raise
         raise CompileLimitError("the schema nests too deeply for the compiler (Python recursion limit)") from None
     if key is not None:
         cache.disk_put(key, g)
