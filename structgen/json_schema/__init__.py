@@ -17,7 +17,9 @@ automaton states per object with n listed properties (objects over the budget ra
 
 Exactness contract: every JSON text the grammar accepts validates against the schema with
 ``jsonschema`` (format assertions on); what cannot be enforced exactly raises
-:class:`~structgen.errors.UnsupportedSchemaError` unless ``lenient=True``.
+:class:`~structgen.errors.UnsupportedSchemaError` unless ``lenient=True``. For a pydantic model or
+type the contract is ``model_validate_json``: ``set``/``frozenset`` fields may repeat elements
+(pydantic collapses them) unless ``min_length`` ≥ 2 (see :mod:`.pydantic_support`).
 """
 from __future__ import annotations
 

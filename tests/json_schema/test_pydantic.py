@@ -91,8 +91,53 @@ def test_dumped_instances_are_accepted():
 def test_pydantic_types_and_sets():
     assert accepts(automaton(list[int]), "[1, 2]")
     assert accepts(automaton(Literal["a", "b"]), '"b"')
-    # set[int] -> uniqueItems over integers: not enforceable exactly
+    # set[int] with at least 2 elements -> uniqueItems over integers: not enforceable exactly
+    # (duplicates could collapse below min_length), so it raises
+    at_least_two = Annotated[set[int], Field(min_length=2)]
     with pytest.raises(UnsupportedSchemaError):
-        schema_to_ir(set[int])
+        schema_to_ir(at_least_two)
     with pytest.warns(SchemaApproximationWarning):
-        schema_to_ir(set[int], lenient=True)
+        schema_to_ir(at_least_two, lenient=True)
+
+
+class Tagged(BaseModel):
+    tags: set[str] = Field(max_length=3)
+    ids: frozenset[int]
+    pair: Annotated[set[Literal["a", "b", "c"]], Field(min_length=2)]
+
+
+def test_sets_collapse_duplicates_as_pydantic_does():
+    # pydantic validates a set by collapsing duplicates, then checks the bounds on the set: a
+    # grammar without uniqueItems is exact for the model when min_length <= 1
+    a = automaton(Tagged)
+    ok = '{"tags": ["x", "x", "y"], "ids": [1, 1], "pair": ["a", "c"]}'
+    assert accepts(a, ok)
+    Tagged.model_validate_json(ok)
+    assert not accepts(a, '{"tags": ["x", "y", "z", "w"], "ids": [], "pair": ["a", "c"]}')  # max 3 items
+    # min_length 2 over a small domain stays exactly unique
+    assert not accepts(a, '{"tags": [], "ids": [], "pair": ["a", "a"]}')
+    assert accepts(a, '{"tags": [], "ids": [], "pair": ["b", "a", "c"]}')
+    rng = random.Random(1)
+    n = 0
+    for _ in range(40):
+        s = random_member(a, rng, max_len=120)
+        if s is not None:
+            n += 1
+            Tagged.model_validate_json(s)  # raises on failure
+    assert n >= 10
+
+
+def test_set_relaxation_leaves_data_and_names_alone():
+    from structgen.json_schema.pydantic_support import relax_collapsing_sets
+
+    schema = {"type": "object",
+              "properties": {"uniqueItems": {"type": "array", "uniqueItems": True},
+                             "b": {"type": "array", "uniqueItems": True, "minItems": 2}},
+              "default": {"uniqueItems": True}, "enum": [{"uniqueItems": True}],
+              "$defs": {"S": {"type": "array", "items": {"type": "array", "uniqueItems": True}}}}
+    out = relax_collapsing_sets(schema)
+    assert out["properties"]["uniqueItems"] == {"type": "array"}
+    assert out["properties"]["b"]["uniqueItems"] is True
+    assert out["default"] == {"uniqueItems": True} and out["enum"] == [{"uniqueItems": True}]
+    assert out["$defs"]["S"]["items"] == {"type": "array"}
+    assert schema["properties"]["uniqueItems"]["uniqueItems"] is True  # input not modified
