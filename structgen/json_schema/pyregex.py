@@ -11,10 +11,12 @@
   before a final ``\\n``, but ECMA-262 (the JSON Schema spec) and pydantic's regex engine do not, so
   accepting only the strict reading is sound for all of them (strings ending in ``\\n`` are the only
   loss);
-- start anchors are supported only at the edges of top-level alternatives (after distributing
-  leading and trailing groups); end-of-string anchors (``$``, ``\\Z``) anywhere, e.g. inside a
-  repetition like ``^(a($|/))*$`` (:func:`end_split`); other anchors, ``\\b``, look-arounds,
-  back-references, conditionals, atomic groups and possessive repeats raise
+- start anchors at the edges of top-level alternatives (after distributing leading and trailing
+  groups) and end-of-string anchors (``$``, ``\\Z``) anywhere, e.g. inside a repetition like
+  ``^(a($|/))*$`` (:func:`end_split`), are written as expressions directly;
+- look-arounds, ``\\b``/``\\B`` and start anchors elsewhere go through the exact automaton of
+  :mod:`~structgen.json_schema.lookaround`, written back as an expression (within a size budget);
+- back-references, conditionals, atomic groups and possessive repeats raise
   :class:`PatternUnsupported`.
 """
 from __future__ import annotations
@@ -266,10 +268,35 @@ def end_split(x: L.Lang) -> tuple[L.Lang, L.Lang]:
     raise TypeError(x)
 
 
+#: expression nodes allowed for a pattern's language written back from its look-around automaton
+LOOKAROUND_EXPR_BUDGET = 6000
+
+
 @functools.lru_cache(maxsize=2048)
 def search_language(pattern: str) -> L.Lang:
     """Strings ``s`` (without lone surrogates) with ``re.search(pattern, s)`` — exactly, except that a
-    non-MULTILINE ``$`` does not match before a final newline (see the module docstring)."""
+    non-MULTILINE ``$`` does not match before a final newline (see the module docstring).
+
+    Patterns with look-arounds, ``\\b``/``\\B`` or start anchors where an expression cannot
+    place them go through :mod:`~structgen.json_schema.lookaround` (an exact automaton, written
+    back as an expression)."""
+    try:
+        return _search_language(pattern)
+    except PatternUnsupported as first:
+        from . import fsa
+        from .lookaround import search_dfa
+
+        try:
+            d = search_dfa(pattern)
+        except PatternUnsupported as e:
+            raise PatternUnsupported(f"{first}; {e}" if str(e) != str(first) else str(e)) from None
+        try:
+            return fsa.to_lang(d, LOOKAROUND_EXPR_BUDGET)
+        except fsa.AutomatonTooLarge as e:
+            raise PatternUnsupported(f"{first}: its exact automaton is too large to use ({e})") from None
+
+
+def _search_language(pattern: str) -> L.Lang:
     tree = parse(pattern)
     branches: list[list[L.Lang]] = []
     top = tree.items if isinstance(tree, L.Or) else (tree,)
