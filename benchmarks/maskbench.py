@@ -119,7 +119,7 @@ def run_maskbench(items, engine_names: Sequence[str], *, tokenizer: str, jobs: i
             bar.close()
     info = pool.ready_info if isinstance(pool.ready_info, dict) else {}
     unavailable.update(info.get("unavailable", {}))
-    return records, unavailable, {"memory_kib": info.get("memory_kib"), "worker_restarts": pool.restarts}
+    return records, unavailable, {"memory_kib": info.get("memory_kib"), "worker_restarts": pool.restarts, "worker_retries": pool.retries}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -106,13 +106,16 @@ class _Worker:
     deadline: float = 0.0
     info: Any = None
     started: float = field(default_factory=time.monotonic)
+    tasks_done: int = 0
 
 
 class WorkerPool:
     """``jobs`` isolated workers; :meth:`run` yields ``(task_index, result)`` as tasks finish.
 
     ``result`` is the task function's dict, or ``{"outcome": "timeout" | "crash", "error": ...}``
-    when the worker ran over ``timeout`` seconds or died.
+    when the worker ran over ``timeout`` seconds or died. A task whose worker died or hit its
+    memory cap (a ``MemoryError`` crash) after running other tasks is run once more on a fresh
+    worker, so memory that earlier tasks left in caches is not charged to it (``retries``).
     """
 
     def __init__(self, init_spec: str, init_args: tuple, run_spec: str, *, jobs: int = 1, timeout: float = 60.0,
@@ -126,6 +129,8 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self.ready_info: Any = None
         self.restarts = 0
+        self.retries = 0
+        self._retried: set[int] = set()
 
     # --- worker lifecycle ----------------------------------------------------------------------
     def _start(self) -> _Worker:
@@ -209,10 +214,18 @@ class WorkerPool:
                         w.proc.join(timeout=5)
                         code = w.proc.exitcode
                         self._replace(w)
+                        if self._retry(idx, w, pending):
+                            continue
                         outstanding -= 1
                         yield idx, {"outcome": "crash", "error": f"worker died (exit code {code})"}
                         continue
                     w.task_index = None
+                    if isinstance(msg, dict) and msg.get("outcome") == "crash" and "MemoryError" in str(msg.get("error")):
+                        # the worker is at its memory cap (maybe from earlier tasks' caches): a fresh one
+                        self._replace(w)
+                        if self._retry(idx, w, pending):
+                            continue
+                    w.tasks_done += 1
                     outstanding -= 1
                     yield idx, msg
                 elif w.ready and idx is not None and now >= w.deadline:
@@ -222,6 +235,17 @@ class WorkerPool:
                 elif not w.ready and now >= w.started + self.init_timeout:
                     self.close()
                     raise RuntimeError(f"worker initialization took over {self.init_timeout:g}s")
+
+    def _retry(self, idx: int, worker: _Worker, pending: deque) -> bool:
+        """Run task ``idx`` once more, first, on a fresh worker, when the one that failed it had run
+        other tasks before (its memory may have been filled by them); False when already retried
+        or when it failed on a fresh worker."""
+        if idx in self._retried or worker.tasks_done == 0:
+            return False
+        self._retried.add(idx)
+        self.retries += 1
+        pending.appendleft(idx)
+        return True
 
     def _replace(self, worker: _Worker) -> None:
         self._kill(worker)

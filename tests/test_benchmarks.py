@@ -146,6 +146,9 @@ def pool_task(state, task):
         raise KeyError(arg)
     if kind == "alloc":
         return {"outcome": "done", "size": len(bytearray(arg))}
+    if kind == "hog":  # memory kept by the worker after the task, like a cache
+        state.setdefault("hog", []).append(bytearray(arg))
+        return {"outcome": "done", "pid": os.getpid()}
     raise AssertionError(kind)
 
 
@@ -162,7 +165,20 @@ def test_worker_pool_timeout_crash_and_memory_cap():
     assert results[3]["outcome"] == "crash" and "KeyError" in results[3]["error"]
     assert results[4]["outcome"] == "crash" and "MemoryError" in results[4]["error"]
     assert results[5]["outcome"] == "done"
-    assert pool.restarts == 2  # after the timeout and after the exit
+    # after the timeout, the exit, and the MemoryError (twice: it failed on a worker that had run
+    # "raise" first, so it ran once more on a fresh worker, where it failed again)
+    assert pool.restarts == 4 and pool.retries == 1
+
+
+def test_worker_pool_retries_a_task_that_hit_memory_left_by_earlier_tasks():
+    tasks = [("hog", 1 << 30), ("alloc", 3 << 29), ("sleep", 0.0)]
+    pool = WorkerPool("tests.test_benchmarks:pool_init", ("t",), "tests.test_benchmarks:pool_task", jobs=1,
+                      timeout=20.0, mem_limit_bytes=2 << 30)
+    results = dict(pool.run(tasks))
+    assert results[0]["outcome"] == "done"
+    assert results[1] == {"outcome": "done", "size": 3 << 29}  # 1.5 GiB fits in a fresh worker
+    assert results[2]["outcome"] == "done" and results[2]["pid"] != results[0]["pid"]
+    assert pool.retries == 1
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def _all_code_points_text() -> str:
     return np.arange(MAX_CODE_POINT + 1, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=4096)
 def ranges_matching(pattern: str, flags: int = 0) -> Ranges:
     """Code points ``c`` (over all of Unicode) with ``re.fullmatch(pattern, chr(c), flags)``.
 
