@@ -39,7 +39,8 @@ from .pyregex import C, P, PatternInvalid, PatternUnsupported, _convert, _conver
 DFA_BUDGET = 4000
 #: NFA states allowed for one pattern (counted repetitions are unrolled)
 NFA_BUDGET = 20000
-#: (NFA state, obligations) configurations the subset construction may visit, in total (≈1 s of Python)
+#: (NFA state, obligations) configurations the subset construction may visit or step, in total
+#: (≈1 s of Python)
 WORK_BUDGET = 200_000
 
 _LEAF_OPS = (C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN)
@@ -343,6 +344,9 @@ def _determinize(b: _Builder, s0: int, final: int) -> fsa.DFA:
         accept.append(accepting(configs))
         row: dict[int, int] = {}
         for a in range(len(atoms)):
+            work[0] += len(configs)
+            if work[0] > WORK_BUDGET:
+                raise PatternUnsupported(f"look-around automaton too costly to build (more than {WORK_BUDGET} steps)")
             ntr = tuple(aut.step_table[q][a] for aut, q in zip(b.behinds, trackers))
             if any(q < 0 for q in ntr):  # trackers of Σ*·B are total; defensive
                 raise PatternUnsupported("look-behind automaton is not total")  # pragma: no cover
