@@ -192,37 +192,54 @@ def from_lang(x: L.Lang, budget: int = 20000) -> DFA:
             closure_cache[s] = c
         return c
 
-    start = closure(s0)
+    def successors(S: frozenset[int]):
+        moves: dict[int, set[int]] = {}
+        for u in S:
+            for r, t in nfa.edges[u]:
+                for a in label_atoms[label_id[r]]:
+                    moves.setdefault(a, set()).add(t)
+
+        def targets():
+            for a, ts in moves.items():
+                T: set[int] = set()
+                for t in ts:
+                    T |= closure(t)
+                yield a, frozenset(T)
+
+        return final in S, targets()
+
+    trans, accept = explore(closure(s0), successors, budget + 1, f"DFA larger than {budget} states")
+    return minimize(DFA(atoms, trans, accept))
+
+
+def explore(start, successors, max_states: int, too_large: str) -> tuple[list[dict[int, int]], list[bool]]:
+    """Worklist construction of a DFA whose states are hashable keys (subsets, pairs, ...).
+
+    State 0 is ``start``; states are numbered in discovery order. ``successors(key)`` returns
+    ``(accepting, moves)`` with ``moves`` an iterable of ``(atom, next key)``. Returns the
+    transition rows and accepting flags; raises :class:`AutomatonTooLarge` (``too_large``) when a
+    state beyond ``max_states`` would be needed."""
     index = {start: 0}
     order = [start]
     trans: list[dict[int, int]] = []
     accept: list[bool] = []
     i = 0
     while i < len(order):
-        S = order[i]
+        accepting, moves = successors(order[i])
         i += 1
-        accept.append(final in S)
-        moves: dict[int, set[int]] = {}
-        for u in S:
-            for r, t in nfa.edges[u]:
-                for a in label_atoms[label_id[r]]:
-                    moves.setdefault(a, set()).add(t)
+        accept.append(accepting)
         row: dict[int, int] = {}
-        for a, targets in moves.items():
-            T: set[int] = set()
-            for t in targets:
-                T |= closure(t)
-            fT = frozenset(T)
-            j = index.get(fT)
+        for a, key in moves:
+            j = index.get(key)
             if j is None:
                 j = len(order)
-                if j > budget:
-                    raise AutomatonTooLarge(f"DFA larger than {budget} states")
-                index[fT] = j
-                order.append(fT)
+                if j >= max_states:
+                    raise AutomatonTooLarge(too_large)
+                index[key] = j
+                order.append(key)
             row[a] = j
         trans.append(row)
-    return minimize(DFA(atoms, trans, accept))
+    return trans, accept
 
 
 def _counter_dfa(ranges: Ranges, lo: int, hi: Optional[int], budget: int) -> DFA:
@@ -396,33 +413,20 @@ def product(d1: DFA, d2: DFA, mode: str = "and", budget: int = 20000) -> DFA:
     if mode == "diff":
         # characters outside d2's alphabet: d2 is total over a universe covering d1's atoms
         pass
-    index = {(0, 0): 0}
-    order = [(0, 0)]
-    trans: list[dict[int, int]] = []
-    accept: list[bool] = []
-    i = 0
-    while i < len(order):
-        p, q = order[i]
-        i += 1
+    def successors(pq: tuple[int, int]):
+        p, q = pq
         a1, a2 = d1.accept[p], d2.accept[q]
-        accept.append(a1 and a2 if mode == "and" else (a1 or a2) if mode == "or" else (a1 and not a2))
-        row: dict[int, int] = {}
+        accepting = a1 and a2 if mode == "and" else (a1 or a2) if mode == "or" else (a1 and not a2)
         r1, r2 = d1.trans[p], d2.trans[q]
+        moves = []
         for k, (x1, x2) in enumerate(pairs):
             t1 = r1.get(x1)
             t2 = r2.get(x2)
-            if t1 is None or t2 is None:
-                continue
-            key = (t1, t2)
-            j = index.get(key)
-            if j is None:
-                j = len(order)
-                if j > budget:
-                    raise AutomatonTooLarge(f"product automaton larger than {budget} states")
-                index[key] = j
-                order.append(key)
-            row[k] = j
-        trans.append(row)
+            if t1 is not None and t2 is not None:
+                moves.append((k, (t1, t2)))
+        return accepting, moves
+
+    trans, accept = explore((0, 0), successors, budget + 1, f"product automaton larger than {budget} states")
     return minimize(DFA(atoms, trans, accept))
 
 

@@ -96,7 +96,7 @@ class _Builder:
         self.eps: list[list[tuple]] = []     # (target, condition or None)
         self.aheads: list[tuple[_Automaton, bool]] = []   # (automaton of B·Σ*, positive)
         self.behinds: list[_Automaton] = []                # automata of Σ*·B
-        self._end_id: Optional[int] = None
+        self._end_cond: Optional[tuple] = None
         self._word: dict[int, tuple[int, int, int]] = {}
 
     def new(self) -> int:
@@ -125,11 +125,10 @@ class _Builder:
         return ("ahead", len(self.aheads) - 1)
 
     def _end(self) -> tuple:
-        if self._end_id is None:  # "(?!.)" with DOTALL: any character violates it
-            d = fsa.DFA([cs.UNIVERSE], [{0: 1}, {0: 1}], [False, True])
-            self.aheads.append((_Automaton(d), False))
-            self._end_id = len(self.aheads) - 1
-        return ("ahead", self._end_id)
+        """``$``/``\\Z``: "no character follows", i.e. ``(?!.)`` with DOTALL (one shared condition)."""
+        if self._end_cond is None:
+            self._end_cond = self._lookahead_lang(L.chars(cs.UNIVERSE), False)
+        return self._end_cond
 
     def _lookbehind(self, lang: L.Lang, positive: bool) -> tuple:
         if self.in_lookahead:
@@ -292,13 +291,16 @@ def _determinize(b: _Builder, s0: int, final: int) -> fsa.DFA:
 
     work = [0]
 
+    def spend(steps: int) -> None:
+        work[0] += steps
+        if work[0] > WORK_BUDGET:
+            raise PatternUnsupported(f"look-around automaton too costly to build (more than {WORK_BUDGET} steps)")
+
     def closure(seeds, at_start: bool, trackers: tuple) -> frozenset:
         seen = set(seeds)
         stack = list(seeds)
         while stack:
-            work[0] += 1
-            if work[0] > WORK_BUDGET:
-                raise PatternUnsupported(f"look-around automaton too costly to build (more than {WORK_BUDGET} steps)")
+            spend(1)
             s, obl = stack.pop()
             for t, c in b.eps[s]:
                 nobl = obl
@@ -331,22 +333,13 @@ def _determinize(b: _Builder, s0: int, final: int) -> fsa.DFA:
                 return True
         return False
 
-    trackers0 = tuple(0 for _ in b.behinds)
-    start = (trackers0, closure([(s0, frozenset())], True, trackers0))
-    index = {start: 0}
-    order = [start]
-    trans: list[dict[int, int]] = []
-    accept: list[bool] = []
-    i = 0
-    while i < len(order):
-        trackers, configs = order[i]
-        i += 1
-        accept.append(accepting(configs))
-        row: dict[int, int] = {}
+    def successors(key):
+        trackers, configs = key
+        return accepting(configs), moves(trackers, configs)
+
+    def moves(trackers: tuple, configs: frozenset):
         for a in range(len(atoms)):
-            work[0] += len(configs)
-            if work[0] > WORK_BUDGET:
-                raise PatternUnsupported(f"look-around automaton too costly to build (more than {WORK_BUDGET} steps)")
+            spend(len(configs))
             ntr = tuple(aut.step_table[q][a] for aut, q in zip(b.behinds, trackers))
             if any(q < 0 for q in ntr):  # trackers of Σ*·B are total; defensive
                 raise PatternUnsupported("look-behind automaton is not total")  # pragma: no cover
@@ -362,18 +355,12 @@ def _determinize(b: _Builder, s0: int, final: int) -> fsa.DFA:
                             break
                     if nobl is not None:
                         seeds.append((t, nobl))
-            if not seeds:
-                continue
-            key = (ntr, closure(seeds, False, ntr))
-            j = index.get(key)
-            if j is None:
-                j = len(order)
-                if j >= DFA_BUDGET:
-                    raise PatternUnsupported(f"look-around automaton larger than {DFA_BUDGET} states")
-                index[key] = j
-                order.append(key)
-            row[a] = j
-        trans.append(row)
+            if seeds:
+                yield a, (ntr, closure(seeds, False, ntr))
+
+    trackers0 = tuple(0 for _ in b.behinds)
+    start = (trackers0, closure([(s0, frozenset())], True, trackers0))
+    trans, accept = fsa.explore(start, successors, DFA_BUDGET, f"more than {DFA_BUDGET} states")
     return fsa.minimize(fsa.DFA(atoms, trans, accept))
 
 
