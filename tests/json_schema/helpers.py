@@ -61,21 +61,23 @@ def random_member(aut, rng: random.Random, max_len: int = 160, tries: int = 20) 
     return None
 
 
-def assert_sound(schema, n: int = 40, seed: int = 0, **kw):
+def random_members(aut, n: int, seed: int = 0, max_len: int = 160) -> list[bytes]:
+    """Up to ``n`` random members of the automaton's language (tries that found none are dropped)."""
+    rng = random.Random(seed)
+    found = (random_member(aut, rng, max_len=max_len) for _ in range(n))
+    return [s for s in found if s is not None]
+
+
+def assert_sound(schema, n: int = 40, seed: int = 0, max_len: int = 160, **kw):
     """Random members of the schema's grammar all parse and validate (THE BAR)."""
     aut = automaton(schema, **kw)
     v = validator(schema)
-    rng = random.Random(seed)
-    got = 0
-    for _ in range(n):
-        s = random_member(aut, rng)
-        if s is None:
-            continue
-        got += 1
+    members = random_members(aut, n, seed, max_len)
+    for s in members:
         value = json.loads(s.decode("utf-8"))
         errors = list(v.iter_errors(value))
         assert not errors, f"grammar produced {s!r}, invalid: {errors[0].message}"
-    return got
+    return len(members)
 
 
 def objects_over(keys, values, max_members):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import enum
 import json
-import random
 from typing import Annotated, Literal, Optional, Union
 
 import pytest
@@ -12,7 +11,7 @@ from pydantic import BaseModel, Field
 from structgen.errors import UnsupportedSchemaError
 from structgen.json_schema import SchemaApproximationWarning, schema_to_ir
 
-from .helpers import accepts, automaton, random_member
+from .helpers import accepts, automaton, random_members
 
 
 class Color(enum.Enum):
@@ -59,16 +58,10 @@ MODELS = [Owner, Node, Item, Cat]
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_random_members_validate_with_pydantic(model):
-    aut = automaton(model)
-    rng = random.Random(0)
-    n = 0
-    for _ in range(25):
-        s = random_member(aut, rng, max_len=200)
-        if s is None:
-            continue
-        n += 1
+    members = random_members(automaton(model), 25, seed=0, max_len=200)
+    for s in members:
         model.model_validate_json(s)  # raises on failure
-    assert n >= 10
+    assert len(members) >= 10
 
 
 def test_dumped_instances_are_accepted():
@@ -117,14 +110,10 @@ def test_sets_collapse_duplicates_as_pydantic_does():
     # min_length 2 over a small domain stays exactly unique
     assert not accepts(a, '{"tags": [], "ids": [], "pair": ["a", "a"]}')
     assert accepts(a, '{"tags": [], "ids": [], "pair": ["b", "a", "c"]}')
-    rng = random.Random(1)
-    n = 0
-    for _ in range(40):
-        s = random_member(a, rng, max_len=120)
-        if s is not None:
-            n += 1
-            Tagged.model_validate_json(s)  # raises on failure
-    assert n >= 10
+    members = random_members(a, 40, seed=1, max_len=120)
+    for s in members:
+        Tagged.model_validate_json(s)  # raises on failure
+    assert len(members) >= 10
 
 
 def test_set_relaxation_leaves_data_and_names_alone():
