@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from structgen.errors import UnsupportedSchemaError
 from structgen.json_schema import fsa
 from structgen.json_schema.lookaround import search_dfa
-from structgen.json_schema.pyregex import PatternUnsupported, search_language
+from structgen.json_schema.pyregex import PatternInvalid, PatternUnsupported, search_language
 
 from .helpers import accepts, assert_sound, automaton
 
@@ -122,6 +122,8 @@ def test_back_references_and_costly_patterns_raise():
         search_language(r"^(?=.{1,255}$)((.{1,63}\.){1,127}(?![0-9]*$)[a-z0-9-]+\.?)$")
     with pytest.raises(PatternUnsupported, match="inside a look-ahead"):
         search_dfa(r"(?=a\b)")
+    with pytest.raises(PatternInvalid, match="invalid regular expression"):
+        search_dfa(r"(?=a")
     with pytest.raises(UnsupportedSchemaError, match="back-reference"):
         automaton({"type": "string", "pattern": r"(x)(?!y)\1"})
 
