@@ -341,7 +341,7 @@ class SchemaCompiler:
         elif L.is_nothing(lang):
             res = ir.NOTHING
         else:
-            res = self.add_rule("str", ir.seq(ir.Literal('"'), encode_lang(lang, self.repeat), ir.Literal('"')))
+            res = self.add_rule("str", self._quoted(lang, "pattern" if spec.patterns else "format", pointer))
         self._str_memo[key] = res
         return res
 
@@ -372,9 +372,18 @@ class SchemaCompiler:
         elif L.is_nothing(lang):
             res = ir.NOTHING
         else:
-            res = self.add_rule("key", ir.seq(ir.Literal('"'), encode_lang(lang, self.repeat), ir.Literal('"')))
+            res = self.add_rule("key", self._quoted(lang, "patternProperties", pointer))
         self._key_memo[mk] = res
         return res
+
+    def _quoted(self, lang: L.Lang, keyword: str, pointer: str) -> ir.Expr:
+        """A quoted JSON string whose decoded content is in ``lang``."""
+        try:
+            body = encode_lang(lang, self.repeat)
+        except fsa.AutomatonTooLarge as e:
+            self.unsupported(f"string constraints too complex to encode ({e})", keyword, pointer)
+            return self.shared("json_string")
+        return ir.seq(ir.Literal('"'), body, ir.Literal('"'))
 
     def _not_listed_key(self, listed: list[str]) -> ir.Expr:
         """A quoted key that can never decode to one of ``listed``: one that leaves the names' trie

@@ -251,7 +251,9 @@ def _raw_set(ranges: cs.Ranges) -> ir.Expr:
 def encode_lang(x: L.Lang, repeat, raw_only: bool = False) -> ir.Expr:
     """Encoded-form IR of a decoded language ``x``. ``repeat(item, lo, hi)`` builds bounded
     repetitions (so large counts can be chunked into helper rules). ``raw_only``: accept only the
-    unescaped spelling of each character (characters that need escaping are dropped)."""
+    unescaped spelling of each character (characters that need escaping are dropped).
+    Raises :class:`~structgen.json_schema.fsa.AutomatonTooLarge` when a
+    :class:`~structgen.json_schema.lang.Machine`'s byte automaton would be too large."""
     return _encode(x, repeat, raw_only, {})
 
 
@@ -269,6 +271,10 @@ def _encode(x: L.Lang, repeat, raw_only: bool, memo: dict[int, ir.Expr]) -> ir.E
         out = ir_alt(*[_encode(i, repeat, raw_only, memo) for i in x.items]) if x.items else ir.NOTHING
     elif t is L.Rep:
         out = repeat(_encode(x.item, repeat, raw_only, memo), x.min, x.max)
+    elif t is L.Machine:
+        from .machine_encoding import encode_dfa
+
+        out = encode_dfa(x.dfa, raw_only)
     else:
         raise TypeError(f"cannot encode {x!r}")
     memo[id(x)] = out

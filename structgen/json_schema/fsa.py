@@ -116,6 +116,16 @@ class _NFA:
                 self.eps[e].append(j)
                 cur = j
             return cur
+        if isinstance(x, L.Machine):
+            d = x.dfa
+            ids = [self.new() for _ in range(d.n_states)]
+            self.eps[src].append(ids[0])
+            out = self.new()
+            for s, row in enumerate(d.trans):
+                self.edges[ids[s]].extend((d.atoms[a], ids[t]) for a, t in row.items())
+                if d.accept[s]:
+                    self.eps[ids[s]].append(out)
+            return out
         if isinstance(x, L.Anchor):
             raise ValueError("anchors must be removed before building automata")
         raise TypeError(x)
@@ -163,6 +173,10 @@ def from_lang(x: L.Lang, budget: int = 20000) -> DFA:
     """Minimal DFA of ``x`` (raises :class:`AutomatonTooLarge` past ``budget`` states)."""
     if type(x) is L.Rep and type(x.item) is L.Chars and x.item.ranges:
         return _counter_dfa(x.item.ranges, x.min, x.max, budget)
+    if type(x) is L.Machine:
+        if x.dfa.n_states > budget:
+            raise AutomatonTooLarge(f"DFA larger than {budget} states")
+        return x.dfa
     nfa = _NFA()
     s0 = nfa.new()
     final = nfa.build(x, s0, budget)
@@ -502,6 +516,74 @@ def to_lang(d: DFA, budget: int = 4000) -> L.Lang:
         if total > budget:
             raise AutomatonTooLarge(f"regular expression larger than {budget} nodes")
     return out_e[S].get(F, L.NONE)
+
+
+#: most code point states of a :class:`~structgen.json_schema.lang.Machine` (its byte encoding has
+#: about ten times as many states, 1 KiB each)
+MACHINE_MAX_STATES = 3000
+
+
+def to_lang_or_machine(d: DFA, budget: int = 4000) -> L.Lang:
+    """:func:`to_lang` when the expression fits ``budget``, else ``d`` itself as a
+    :class:`~structgen.json_schema.lang.Machine` (minimized; :class:`AutomatonTooLarge` past
+    :data:`MACHINE_MAX_STATES` states)."""
+    try:
+        return to_lang(d, budget)
+    except AutomatonTooLarge:
+        d = minimize(d)
+        if d.n_states > MACHINE_MAX_STATES:
+            raise AutomatonTooLarge(f"automaton of {d.n_states} states (more than {MACHINE_MAX_STATES})") from None
+        return machine(d)
+
+
+def machine(d: DFA) -> L.Lang:
+    """``d`` (trimmed: every state reachable and co-reachable) as a Lang node with its length range."""
+    if d.is_empty():
+        return L.NONE
+    return L.Machine(d, _length_range(d))
+
+
+def _length_range(d: DFA) -> tuple[int, int | None]:
+    """(shortest, longest or None if unbounded) accepted length of a non-empty trimmed DFA."""
+    n = d.n_states
+    dist = [-1] * n
+    dist[0] = 0
+    order = [0]
+    for s in order:
+        for t in d.trans[s].values():
+            if dist[t] < 0:
+                dist[t] = dist[s] + 1
+                order.append(t)
+    shortest = min(dist[s] for s in range(n) if d.accept[s] and dist[s] >= 0)
+    # longest path: None on a cycle (every state of a trimmed DFA lies on an accepting path)
+    longest: list[int | None] = [None] * n
+    state = [0] * n  # 0 new, 1 on the stack, 2 done
+
+    def visit(s: int) -> bool:
+        stack = [(s, iter(d.trans[s].values()))]
+        state[s] = 1
+        while stack:
+            u, it = stack[-1]
+            t = next(it, None)
+            if t is None:
+                stack.pop()
+                state[u] = 2
+                best = 0 if d.accept[u] else -1
+                for v in d.trans[u].values():
+                    if longest[v] is not None and longest[v] >= 0:
+                        best = max(best, longest[v] + 1)
+                longest[u] = best
+                continue
+            if state[t] == 1:
+                return False
+            if state[t] == 0:
+                state[t] = 1
+                stack.append((t, iter(d.trans[t].values())))
+        return True
+
+    if not visit(0):
+        return shortest, None
+    return shortest, longest[0]
 
 
 def lang_to_dfa_or_none(x: L.Lang, budget: int = 20000) -> DFA | None:

@@ -129,6 +129,31 @@ class Anchor(Lang):
         return f"Anchor({self.kind})"
 
 
+class Machine(Lang):
+    """A language given as a deterministic automaton over code points (a
+    :class:`~structgen.json_schema.fsa.DFA`), for results of automaton operations too large to
+    write back as an expression (build with :func:`~structgen.json_schema.fsa.machine`). It is
+    encoded straight to a byte automaton (:mod:`~structgen.json_schema.machine_encoding`) and
+    embedded as is by further automaton operations. ``lengths`` is its :func:`length_range`."""
+
+    __slots__ = ("dfa", "lengths", "_key")
+
+    def __init__(self, dfa, lengths: tuple[int, int | None] | None):
+        object.__setattr__(self, "dfa", dfa)
+        object.__setattr__(self, "lengths", lengths)
+        rows = tuple(tuple(sorted(row.items())) for row in dfa.trans)
+        object.__setattr__(self, "_key", ("M", tuple(dfa.atoms), rows, tuple(dfa.accept)))
+
+    def key(self):
+        return self._key
+
+    def _compute_size(self):
+        return self.dfa.n_states
+
+    def __repr__(self):
+        return f"Machine({self.dfa.n_states} states)"
+
+
 EPS = Cat(())
 NONE = Or(())
 
@@ -211,6 +236,8 @@ def length_range(x: Lang) -> tuple[int, int | None] | None:
         return (1, 1) if x.ranges else None
     if isinstance(x, Anchor):
         return (0, 0)
+    if isinstance(x, Machine):
+        return x.lengths
     if isinstance(x, Cat):
         lo, hi = 0, 0
         for it in x.items:

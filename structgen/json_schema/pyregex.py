@@ -15,7 +15,8 @@
   groups) and end-of-string anchors (``$``, ``\\Z``) anywhere, e.g. inside a repetition like
   ``^(a($|/))*$`` (:func:`end_split`), are written as expressions directly;
 - look-arounds, ``\\b``/``\\B`` and start anchors elsewhere go through the exact automaton of
-  :mod:`~structgen.json_schema.lookaround`, written back as an expression (within a size budget);
+  :mod:`~structgen.json_schema.lookaround`, written back as an expression (within a size budget)
+  or else kept as that automaton (a :class:`~structgen.json_schema.lang.Machine`);
 - back-references, conditionals, atomic groups and possessive repeats raise
   :class:`PatternUnsupported`.
 """
@@ -279,7 +280,7 @@ def search_language(pattern: str) -> L.Lang:
 
     Patterns with look-arounds, ``\\b``/``\\B`` or start anchors where an expression cannot
     place them go through :mod:`~structgen.json_schema.lookaround` (an exact automaton, written
-    back as an expression)."""
+    back as an expression when it fits, else kept as a :class:`~structgen.json_schema.lang.Machine`)."""
     try:
         return _search_language(pattern)
     except PatternUnsupported as first:
@@ -291,7 +292,7 @@ def search_language(pattern: str) -> L.Lang:
         except PatternUnsupported as e:
             raise PatternUnsupported(f"{first}; {e}" if str(e) != str(first) else str(e)) from None
         try:
-            return fsa.to_lang(d, LOOKAROUND_EXPR_BUDGET)
+            return fsa.to_lang_or_machine(d, LOOKAROUND_EXPR_BUDGET)
         except fsa.AutomatonTooLarge as e:
             raise PatternUnsupported(f"{first}: its exact automaton is too large to use ({e})") from None
 

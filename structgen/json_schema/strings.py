@@ -162,7 +162,8 @@ def length_lang(lo: int, hi: Optional[int]) -> L.Lang:
 
 def combine(positives: list[L.Lang], negatives: list[L.Lang]) -> L.Lang:
     """Intersection of ``positives`` minus the union of ``negatives`` (raises
-    :class:`fsa.AutomatonTooLarge`)."""
+    :class:`fsa.AutomatonTooLarge`): an expression, or for automata too large to write as one a
+    :class:`~structgen.json_schema.lang.Machine`."""
     if not positives:
         positives = [ANY_STRING]
     if len(positives) == 1 and not negatives:
@@ -178,7 +179,7 @@ def combine(positives: list[L.Lang], negatives: list[L.Lang]) -> L.Lang:
         d = fsa.product(d, fsa.from_lang(n, DFA_BUDGET), "diff", DFA_BUDGET)
     if d.is_empty():
         return L.NONE
-    return fsa.to_lang(d, EXPR_BUDGET)
+    return fsa.to_lang_or_machine(d, EXPR_BUDGET)
 
 
 def _items(x: L.Lang) -> list[L.Lang]:

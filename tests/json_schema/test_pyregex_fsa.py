@@ -159,9 +159,11 @@ def test_counter_dfa_fast_path_and_kernel_minimization_agree_with_the_generic_on
         assert (a.trans, a.accept, a.atoms) == (b.trans, b.accept, b.atoms), rx
 
 
-def test_format_with_a_large_max_length_falls_back_quickly_to_a_sound_subset():
-    """email + maxLength 1024: the exact product is too large; the capped subset is used (with a
-    warning) — this used to take ~10 s of failing products and expression conversions."""
+def test_format_with_a_large_max_length_is_exact_or_falls_back_quickly_to_a_sound_subset():
+    """email + maxLength 1024: the product (past the expression write-back limit) is encoded as
+    an automaton, exactly; with maxLength 3000 it is past the automaton limits and the capped
+    subset is used (with a warning) — this used to take ~10 s of failing products and expression
+    conversions."""
     import warnings
 
     from structgen.json_schema.api import schema_to_ir
@@ -171,6 +173,14 @@ def test_format_with_a_large_max_length_falls_back_quickly_to_a_sound_subset():
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         g = schema_to_ir({"type": "string", "format": "email", "maxLength": 1024})
+    assert not w
+    aut = compile_grammar_automaton(g)
+    assert accepts(aut, '"ann@example.com"') and not accepts(aut, '"not an email"')
+    assert accepts(aut, '"' + "a" * 1012 + '@example.com"')          # 1024 characters
+    assert not accepts(aut, '"' + "a" * 1013 + '@example.com"')
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        g = schema_to_ir({"type": "string", "format": "email", "maxLength": 3000})
     assert any("accepted as a subset" in str(x.message) for x in w)
     aut = compile_grammar_automaton(g)
     assert accepts(aut, '"ann@example.com"') and not accepts(aut, '"not an email"')
