@@ -5,6 +5,11 @@ with ``re.fullmatch(pattern, s, flags)`` (strings containing surrogates have no 
 are not represented). Pipeline: ``re``'s parser → flag-resolved AST (:mod:`regex_parser`) →
 Thompson NFA with UTF-8 character-class fragments (:mod:`charset`, :mod:`thompson`) → subset
 construction over byte classes → trim → minimize → canonical numbering (:mod:`dfa`).
+
+What that parser cannot place — look-arounds, ``\\b``/``\\B``, anchors inside the pattern —
+goes through the exact look-around construction over code points
+(:func:`structgen.json_schema.lookaround.fullmatch_dfa`, Python's reading of ``$`` included),
+encoded to UTF-8 bytes (:func:`structgen.json_schema.machine_encoding.utf8_automaton`).
 """
 from __future__ import annotations
 
@@ -16,10 +21,10 @@ import numpy as np
 from structgen.automata import charset as cs
 from structgen.automata.byte_dfa import ByteDFA
 from structgen.automata import thompson
-from structgen.automata.dfa import canonical_form, determinize_csr, trim_minimize
+from structgen.automata.dfa import LabeledDFA, canonical_form, determinize_csr, trim_minimize
 from structgen.automata.fragments import RangeAutomaton
-from structgen.automata.regex_parser import Chars, Concat, RNode, Repeat, Union, parse_regex
-from structgen.errors import CompileLimitError
+from structgen.automata.regex_parser import _AT_NAME, Chars, Concat, RNode, Repeat, Union, parse_regex
+from structgen.errors import CompileLimitError, RegexError
 
 DEFAULT_MAX_STATES = 100_000
 # The NFA may be larger than the DFA it determinizes to; it is bounded by this multiple.
@@ -101,16 +106,53 @@ def compile_regex_dfa(pattern: str, flags: int = 0, *, max_states: int = DEFAULT
 
     The DFA accepts exactly the UTF-8 encodings of strings ``s`` with
     ``re.fullmatch(pattern, s, flags)``. Raises :class:`~structgen.errors.RegexError` for invalid
-    syntax or constructs without an exact regular equivalent (backreferences, lookaround, ``\\b``,
-    possessive quantifiers, atomic and conditional groups, anchors not at the ends), and
+    syntax or constructs without an exact regular equivalent (backreferences, possessive
+    quantifiers, atomic and conditional groups, MULTILINE anchors with look-arounds, look-arounds
+    past the look-around construction's limits), and
     :class:`~structgen.errors.CompileLimitError` when the automaton would exceed ``max_states``
     DFA states (or ``4 * max_states`` NFA states). An empty language gives a 0-state DFA.
     """
-    node = parse_regex(pattern, flags)
-    trans, accept = regex_ast_to_dfa(node, max_states)
+    try:
+        node = parse_regex(pattern, flags)
+    except RegexError as e:
+        if e.construct not in _LOOKAROUND_CONSTRUCTS:
+            raise
+        trans, accept = _lookaround_dfa(pattern, flags, e, max_states)
+    else:
+        trans, accept = regex_ast_to_dfa(node, max_states)
     trans.setflags(write=False)
     accept.setflags(write=False)
     return ByteDFA(trans, accept, pattern, flags)
+
+
+#: constructs the parser refuses that the look-around construction compiles exactly
+_LOOKAROUND_CONSTRUCTS = frozenset({"lookahead", "negative lookahead", "lookbehind", "negative lookbehind",
+                                    *_AT_NAME.values()})
+
+
+def _lookaround_dfa(pattern: str, flags: int, first: RegexError, max_states: int) -> tuple[np.ndarray, np.ndarray]:
+    """(trans, accept) of the minimal canonical byte DFA of ``re.fullmatch(pattern, ·, flags)``
+    by the look-around construction; ``first`` is the parser's error (re-raised with the
+    construction's reason when that fails too)."""
+    from structgen.json_schema import fsa
+    from structgen.json_schema.lookaround import fullmatch_dfa
+    from structgen.json_schema.machine_encoding import utf8_automaton
+    from structgen.json_schema.pyregex import PatternInvalid, PatternUnsupported
+
+    try:
+        auto = utf8_automaton(fullmatch_dfa(pattern, flags & ~re.DEBUG), max_states)
+    except PatternInvalid as e:
+        raise RegexError(f"invalid regex: {e}", pattern, None, "syntax") from None
+    except PatternUnsupported as e:
+        raise RegexError(f"{first.construct} cannot be compiled exactly here: {e}", pattern, first.position,
+                         first.construct) from None
+    except fsa.AutomatonTooLarge as e:
+        raise CompileLimitError(f"regex {pattern!r}: look-around automaton too large ({e})") from None
+    table = np.frombuffer(auto.table, np.int32).reshape(auto.n_states, 256).copy()
+    accept = np.frombuffer(auto.accept, np.uint8).astype(np.bool_)
+    dfa = LabeledDFA(table, accept, np.arange(256, dtype=np.int32), 256)
+    canon = canonical_form(trim_minimize(dfa))
+    return canon.byte_trans, canon.accept
 
 
 # One class atom as written by ``charsets.class_regex``: an ASCII letter/digit or a hex escape.

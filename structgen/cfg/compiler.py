@@ -22,6 +22,7 @@ compact, equivalent form (class of each byte, one column per class).
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from array import array
 import time
@@ -301,12 +302,27 @@ class _BodyEntry:
         self.canonical: dict[tuple[tuple[bool, ...], tuple[int, ...]], _CanonicalRule] = {}
 
 
-class _BodyCache:
-    """Process-wide LRU of :class:`_BodyEntry` by :class:`_BodyKey` (errors are not cached)."""
+def _array_bytes(obj) -> int:
+    """Bytes of the numpy arrays directly held by a dataclass instance."""
+    return sum(v.nbytes for v in vars(obj).values() if isinstance(v, np.ndarray))
 
-    def __init__(self, maxsize: int) -> None:
+
+def _entry_bytes(e: _BodyEntry) -> int:
+    return (_array_bytes(e.dfa) + sum(_array_bytes(d) for d in e.reduced.values())
+            + sum(_array_bytes(c.dfa) for c in e.canonical.values()))
+
+
+class _BodyCache:
+    """Process-wide LRU of :class:`_BodyEntry` by :class:`_BodyKey` (errors are not cached),
+    bounded by entry count and by the bytes of the automata its entries hold (entries grow as
+    reduced and canonical forms are added: :meth:`grew`)."""
+
+    def __init__(self, maxsize: int, max_bytes: int) -> None:
         self.maxsize = maxsize
+        self.max_bytes = max_bytes
         self._items: OrderedDict[_BodyKey, _BodyEntry] = OrderedDict()
+        self._bytes: dict[_BodyKey, int] = {}
+        self.nbytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -320,21 +336,39 @@ class _BodyCache:
             self.misses += 1
         entry = _BodyEntry(_determinize_body(key, name))
         with self._lock:
-            entry = self._items.setdefault(key, entry)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
-        return entry
+            old = self._items.setdefault(key, entry)
+            if old is entry:
+                self._account(key, entry)
+            return old
+
+    def grew(self, key: _BodyKey, entry: _BodyEntry) -> None:
+        """Re-measure ``entry`` after forms were added to it (and evict if over budget)."""
+        with self._lock:
+            if self._items.get(key) is entry:
+                self._account(key, entry)
+
+    def _account(self, key: _BodyKey, entry: _BodyEntry) -> None:
+        size = _entry_bytes(entry)
+        self.nbytes += size - self._bytes.get(key, 0)
+        self._bytes[key] = size
+        while len(self._items) > 1 and (len(self._items) > self.maxsize or self.nbytes > self.max_bytes):
+            k, _ = self._items.popitem(last=False)
+            self.nbytes -= self._bytes.pop(k)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._bytes.clear()
+            self.nbytes = 0
             self.hits = self.misses = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
 
-_BODIES = _BodyCache(8192)
+#: determinized rule bodies kept across grammars: at most 8192, and at most
+#: ``STRUCTGEN_BODY_CACHE_MB`` (default 256) MiB of automata
+_BODIES = _BodyCache(8192, int(float(os.environ.get("STRUCTGEN_BODY_CACHE_MB", "256")) * 2**20))
 
 
 @dataclass
@@ -359,6 +393,7 @@ class _Rule:
             d.trans.setflags(write=False)
             d.accept.setflags(write=False)
             d = e.reduced.setdefault(self.allowed, d)
+            _BODIES.grew(self.key, e)
         return d
 
     def shallow(self) -> str:
@@ -374,6 +409,7 @@ class _Rule:
         cr = e.canonical.get(k)
         if cr is None:
             cr = e.canonical.setdefault(k, _canonical_rule(self.reduced(), label_order))
+            _BODIES.grew(self.key, e)
         return cr
 
 

@@ -73,7 +73,10 @@ post-lexer, which structgen has no equivalent of); the ``l`` (locale) regex flag
 (see above). Every terminal's pattern is compiled to its byte DFA by :func:`lark_to_ir` (the
 result is cached for the grammar compiler), so invalid regexes and constructs with no exact
 automaton (lookaround, backreferences, ``\\b``, …) raise :class:`~structgen.errors.RegexError`
-there, naming the terminal.
+there, naming the terminal. Look-arounds and anchors stay refused in terminals even though
+:func:`~structgen.automata.regex.compile_regex_dfa` compiles them for whole-output regexes: lark
+matches a terminal inside the whole input, so ``/\\w+(?!\\()/`` looks at what *follows* the
+terminal, which a terminal compiled as its own language cannot see.
 """
 from __future__ import annotations
 
@@ -356,9 +359,21 @@ def _terminal_to_ir(tdef) -> Expr:
 
 def _check_compiles(name: str, regex: Regex) -> None:
     """Compile the terminal's byte DFA now (cached for the grammar compiler) to name it in errors."""
-    from structgen.automata.regex import compile_regex_dfa
+    from structgen.automata.regex import _LOOKAROUND_CONSTRUCTS, compile_regex_dfa
+    from structgen.automata.regex_parser import parse_regex
 
     try:
+        try:
+            parse_regex(regex.pattern, regex.flags)
+        except RegexError as e:
+            if e.construct in _LOOKAROUND_CONSTRUCTS:
+                # compile_regex_dfa would compile it with full-match semantics, but lark's lexer
+                # matches a terminal inside the whole input, where these look past its own text
+                err = RegexError(f"{e.args[0]} (in a Lark terminal a look-around or anchor can see past the "
+                                 "terminal's own text, which structgen's terminals-as-languages cannot honour)")
+                err.pattern, err.position, err.construct = e.pattern, e.position, e.construct
+                raise err from None
+            raise
         compile_regex_dfa(regex.pattern, regex.flags)
     except RegexError as e:
         err = RegexError(f"terminal {name}: {e.args[0] if e.args else e}")

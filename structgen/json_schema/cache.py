@@ -16,11 +16,15 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Optional
 
+from ..runtime.compiled import evict_compiled
+
 _LOCK = threading.Lock()
 _MEMORY: "OrderedDict[tuple, Any]" = OrderedDict()
 #: compiled schemas kept in memory (LRU). Each holds its automaton tables and the mask rows it
 #: computed (≈1–2 MB on MaskBench with Llama 3's vocabulary), so the default matches the
 #: grammar-level cache (``STRUCTGEN_COMPILE_CACHE_SIZE``, 64) rather than keeping 4× as many alive.
+#: Like that cache it also keeps at most ``STRUCTGEN_COMPILE_CACHE_MB`` of them (see
+#: :func:`~structgen.runtime.compiled.evict_compiled`).
 MAX_ENTRIES = int(os.environ.get("STRUCTGEN_SCHEMA_CACHE_SIZE", "64"))
 _DISK_DIR: Optional[Path] = None
 
@@ -50,8 +54,7 @@ def memory_put(key: tuple, value: Any) -> None:
     with _LOCK:
         _MEMORY[key] = value
         _MEMORY.move_to_end(key)
-        while len(_MEMORY) > MAX_ENTRIES:
-            _MEMORY.popitem(last=False)
+        evict_compiled(_MEMORY, MAX_ENTRIES)
 
 
 def clear() -> None:

@@ -14,7 +14,8 @@ subset construction over an NFA whose ε-edges may carry *conditions*:
   continuation (met / violated) or none (violated / met), else at the end of the input;
 - **end** (``$``, ``\\Z``): an obligation "no more characters". As in :mod:`pyregex`, ``$`` is
   the end of the string (Python also lets it match before a final ``\\n``; ECMA-262 and pydantic
-  do not, so this is the sound common reading);
+  do not, so this is the sound common reading); :func:`fullmatch_dfa` (the regex front door's
+  Python semantics) reads ``$`` as Python does: "the rest is empty or one ``\\n``";
 - **look-behind** ``(?<=B)`` / ``(?<!B)``: a *tracker* — a DFA of ``Σ*·B`` run over the whole
   input from its start, shared by all paths — must (must not) accept at that position;
 - ``\\b`` = ``(?<=\\w)(?!\\w) | (?<!\\w)(?=\\w)``, ``\\B`` its complement, with ``re``'s ``\\w``.
@@ -90,8 +91,9 @@ class _Automaton:
 class _Builder:
     """NFA with conditional ε-edges for one pattern (or one look-ahead body)."""
 
-    def __init__(self, in_lookahead: bool):
+    def __init__(self, in_lookahead: bool, python_dollar: bool = False):
         self.in_lookahead = in_lookahead
+        self.python_dollar = python_dollar
         self.edges: list[list[tuple]] = []   # (ranges, target)
         self.eps: list[list[tuple]] = []     # (target, condition or None)
         self.aheads: list[tuple[_Automaton, bool]] = []   # (automaton of B·Σ*, positive)
@@ -120,7 +122,7 @@ class _Builder:
 
     # ------------------------------------------------------------------ conditions
     def _lookahead(self, sub, flags: int, positive: bool) -> tuple:
-        aut = _Automaton(_dfa(sub, flags, in_lookahead=True))
+        aut = _Automaton(_dfa(sub, flags, in_lookahead=True, python_dollar=self.python_dollar))
         self.aheads.append((aut, positive))
         return ("ahead", len(self.aheads) - 1)
 
@@ -129,6 +131,12 @@ class _Builder:
         if self._end_cond is None:
             self._end_cond = self._lookahead_lang(L.chars(cs.UNIVERSE), False)
         return self._end_cond
+
+    def _python_end(self) -> tuple:
+        """Python's ``$`` (no MULTILINE): at the end, or before a final ``\n`` — the rest of the
+        input is exactly "" or "\n" (a look-ahead without ``Σ*``)."""
+        self.aheads.append((_Automaton(fsa.from_lang(L.alt(L.EPS, L.lit("\n")))), True))
+        return ("ahead", len(self.aheads) - 1)
 
     def _lookbehind(self, lang: L.Lang, positive: bool) -> tuple:
         if self.in_lookahead:
@@ -224,6 +232,8 @@ class _Builder:
             if av in (C.AT_END, C.AT_END_STRING):
                 if av is C.AT_END and flags & re.MULTILINE:
                     raise PatternUnsupported("MULTILINE '$' together with look-arounds")
+                if av is C.AT_END and self.python_dollar:
+                    return self.cond(src, self._python_end())
                 return self.cond(src, self._end())
             if av in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
                 return self._boundary(src, flags, av is C.AT_BOUNDARY)
@@ -245,17 +255,19 @@ class _Builder:
         raise PatternUnsupported(f"regex construct {op}")
 
 
-def _dfa(sub, flags: int, in_lookahead: bool) -> fsa.DFA:
-    """The DFA of ``Σ*·sub·Σ*`` (``sub·Σ*`` inside a look-ahead), conditions resolved."""
-    b = _Builder(in_lookahead)
+def _dfa(sub, flags: int, in_lookahead: bool, python_dollar: bool = False, fullmatch: bool = False) -> fsa.DFA:
+    """The DFA of ``Σ*·sub·Σ*`` (``sub·Σ*`` inside a look-ahead; ``sub`` alone for
+    ``fullmatch``), conditions resolved. ``python_dollar``: ``$`` as Python reads it."""
+    b = _Builder(in_lookahead, python_dollar)
     s0 = b.new()
     start = s0
-    if not in_lookahead:
+    if not in_lookahead and not fullmatch:
         b.edges[s0].append((cs.UNIVERSE, s0))  # search: the match may start anywhere
     end = b.build(sub, flags, start)
     final = b.new()
     b.eps[end].append((final, None))
-    b.edges[final].append((cs.UNIVERSE, final))
+    if not fullmatch:
+        b.edges[final].append((cs.UNIVERSE, final))
     return _determinize(b, s0, final)
 
 
@@ -362,6 +374,25 @@ def _determinize(b: _Builder, s0: int, final: int) -> fsa.DFA:
     start = (trackers0, closure([(s0, frozenset())], True, trackers0))
     trans, accept = fsa.explore(start, successors, DFA_BUDGET, f"more than {DFA_BUDGET} states")
     return fsa.minimize(fsa.DFA(atoms, trans, accept))
+
+
+def fullmatch_dfa(pattern: str, flags: int = 0) -> fsa.DFA:
+    """Minimal DFA of the strings ``s`` (without lone surrogates) with
+    ``re.fullmatch(pattern, s, flags)`` exactly — ``$`` as Python reads it (also before a final
+    ``\n``) — for patterns with look-arounds, word boundaries or anchors anywhere (the regex and
+    Lark front doors come here for what their own parser cannot place). Raises
+    :class:`PatternInvalid` / :class:`PatternUnsupported` as :func:`search_dfa` does."""
+    try:
+        re.compile(pattern, flags)
+        tree = P.parse(pattern, flags)
+    except re.error as e:
+        raise PatternInvalid(f"invalid regular expression {pattern!r}: {e}") from None
+    except (OverflowError, RecursionError) as e:
+        raise PatternUnsupported(f"regular expression too complex: {e}") from None
+    try:
+        return _dfa(tree, tree.state.flags, in_lookahead=False, python_dollar=True, fullmatch=True)
+    except fsa.AutomatonTooLarge as e:
+        raise PatternUnsupported(f"look-around automaton too large ({e})") from None
 
 
 def search_dfa(pattern: str) -> fsa.DFA:

@@ -1,4 +1,5 @@
-"""A code point DFA → the byte automaton of its JSON-encoded (escaped) form, built directly.
+"""A code point DFA → the byte automaton of its JSON-encoded (escaped) form, built directly
+(:func:`encode_dfa`; :func:`utf8_automaton` is the same construction for plain UTF-8 text).
 
 A string language that is only available as a DFA over code points (an intersection of string
 constraints too large to write back as an expression, see :class:`~structgen.json_schema.lang.Machine`)
@@ -20,6 +21,7 @@ dead are never expanded. Size: about ``states × (1 + escape and UTF-8 boundary 
 from __future__ import annotations
 
 import bisect
+import functools
 
 import numpy as np
 
@@ -80,9 +82,10 @@ class _Row:
                      for j in range(i, len(self.starts)) if self.ends[j] >= lo)
 
 
-def _lead_bytes() -> list[tuple[int, int, int, cs.Ranges]]:
+@functools.lru_cache(maxsize=8)
+def _lead_bytes(raw: cs.Ranges) -> list[tuple[int, int, int, cs.Ranges]]:
     """Per UTF-8 lead byte: (byte, continuation bytes, first code point of its block, the code
-    points it can start — no overlong forms, surrogates or values past U+10FFFF)."""
+    points of ``raw`` it can start — no overlong forms, surrogates or values past U+10FFFF)."""
     out = []
     for lead in range(0xC2, 0xF5):
         if lead < 0xE0:
@@ -94,12 +97,8 @@ def _lead_bytes() -> list[tuple[int, int, int, cs.Ranges]]:
         else:
             left, base = 3, (lead & 0x07) << 18
             valid = ((max(base, _ASTRAL), min(base + (1 << 18) - 1, cs.MAX_CP)),)
-        out.append((lead, left, base, cs.intersect(valid, RAW)))
+        out.append((lead, left, base, cs.intersect(valid, raw)))
     return out
-
-
-_LEADS = _lead_bytes()
-_RAW_ASCII = cs.intersect(RAW, ((0, 0x7F),))
 
 
 def _relative(spans: list[tuple[int, int, object]], base: int) -> Pieces:
@@ -115,9 +114,11 @@ def _relative(spans: list[tuple[int, int, object]], base: int) -> Pieces:
 
 
 class _Builder:
-    def __init__(self, d: DFA, raw_only: bool, max_states: int) -> None:
+    def __init__(self, d: DFA, raw_only: bool, max_states: int, raw: cs.Ranges = RAW) -> None:
         self.d = d
         self.raw_only = raw_only
+        self.raw_ascii = cs.intersect(raw, ((0, 0x7F),))
+        self.leads = _lead_bytes(raw)
         self.max_states = max_states
         self.rows = [_Row(d, q) for q in range(d.n_states)]
         self.index: dict[object, int] = {}
@@ -172,13 +173,13 @@ class _Builder:
     def _state_edges(self, q: int) -> list[tuple[int, object]]:
         row = self.rows[q]
         out: list[tuple[int, object]] = []
-        for a, b, o in row.pieces(0, 0x7F, _RAW_ASCII):
+        for a, b, o in row.pieces(0, 0x7F, self.raw_ascii):
             out += [(c, o) for c in range(a, b + 1)]
         sig = row.signature(0x80)
         leads = self._lead_memo.get(sig)
         if leads is None:
             leads = self._lead_memo[sig] = []
-            for lead, left, base, allowed in _LEADS:
+            for lead, left, base, allowed in self.leads:
                 spans = row.pieces(base, base + 64 ** left - 1, allowed)
                 if spans:
                     leads.append((lead, ("utf8", left, _relative(spans, base))))
@@ -248,3 +249,10 @@ def encode_dfa(d: DFA, raw_only: bool = False, max_states: int = MAX_BYTE_STATES
     escape are then dropped). Raises :class:`~structgen.json_schema.fsa.AutomatonTooLarge` past
     ``max_states`` byte states."""
     return _Builder(d, raw_only, max_states).build()
+
+
+def utf8_automaton(d: DFA, max_states: int = MAX_BYTE_STATES) -> ir.Automaton:
+    """Byte automaton (start state 0) of the UTF-8 encodings of the strings ``d`` accepts (plain
+    text, no JSON escaping: every scalar value is its UTF-8 bytes). Raises
+    :class:`~structgen.json_schema.fsa.AutomatonTooLarge` past ``max_states`` byte states."""
+    return _Builder(d, True, max_states, cs.UNIVERSE).build()

@@ -78,6 +78,12 @@ class CompiledGrammar:
     def fingerprint(self) -> str:
         return f"{self.automaton.fingerprint}:{self.vocab.fingerprint}"
 
+    @property
+    def nbytes(self) -> int:
+        """Memory this grammar holds: its automaton's arrays and the mask rows computed so far
+        (which grow as the grammar is used)."""
+        return sum(a.nbytes for a in self.g) + self.masks.nbytes
+
     def token_slice(self, token_id: int) -> tuple[int, int]:
         return int(self.token_offsets[token_id]), int(self.token_offsets[token_id + 1])
 
@@ -119,6 +125,22 @@ def _flatten_tokens(vocab) -> tuple[np.ndarray, np.ndarray]:
 # Compiled grammars by (IR, vocabulary fingerprint), least recently used evicted first.
 _COMPILE_CACHE: OrderedDict[tuple, CompiledGrammar] = OrderedDict()
 _COMPILE_CACHE_SIZE = int(os.environ.get("STRUCTGEN_COMPILE_CACHE_SIZE", "64"))
+#: bytes of compiled grammars (automata and computed mask rows) a cache of them keeps alive
+COMPILE_CACHE_BYTES = int(float(os.environ.get("STRUCTGEN_COMPILE_CACHE_MB", "1024")) * 2**20)
+
+
+def evict_compiled(cache: OrderedDict, max_entries: int, max_bytes: int | None = None) -> None:
+    """Drop the least recently used entries of ``cache`` (values: :class:`CompiledGrammar`) until
+    at most ``max_entries`` remain and their :attr:`~CompiledGrammar.nbytes` sum to at most
+    ``max_bytes`` (default :data:`COMPILE_CACHE_BYTES`); the most recent entry always stays.
+    Grammars keep growing as their rows are computed, so the sum is taken at each call."""
+    max_bytes = COMPILE_CACHE_BYTES if max_bytes is None else max_bytes
+    while len(cache) > max(1, max_entries):
+        cache.popitem(last=False)
+    total = sum(v.nbytes for v in cache.values())
+    while len(cache) > 1 and total > max_bytes:
+        _, v = cache.popitem(last=False)
+        total -= v.nbytes
 _COMPILE_LOCK = threading.Lock()
 
 
@@ -166,8 +188,7 @@ def compile_grammar(grammar: Grammar, vocab, *, source: str = "") -> CompiledGra
     compiled.stats["compile_ms"] = (time.perf_counter() - t0) * 1e3
     with _COMPILE_LOCK:
         _COMPILE_CACHE[key] = compiled
-        while len(_COMPILE_CACHE) > _COMPILE_CACHE_SIZE:
-            _COMPILE_CACHE.popitem(last=False)
+        evict_compiled(_COMPILE_CACHE, _COMPILE_CACHE_SIZE)
     return compiled
 
 

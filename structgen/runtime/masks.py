@@ -156,6 +156,14 @@ class MaskStore:
         self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
 
     @property
+    def nbytes(self) -> int:
+        """Memory held: the rows written so far (the row table's untouched pages cost nothing),
+        suffix tries and per-state memos."""
+        per_state = (self.a_row, self._plain_next, self._plain_budget, *self._loops)
+        return (self.n_rows * self.words * 4 + sum(a.nbytes for a in self.sfx)
+                + sum(a.nbytes for a in per_state) + self.sfx_lo.nbytes + self.sfx_hi.nbytes)
+
+    @property
     def _scratch(self) -> Chart:
         """The calling thread's scratch chart for row walks, shared by every store: it keeps the
         capacity earlier walks grew it to (a fresh chart per grammar would grow again, re-walking

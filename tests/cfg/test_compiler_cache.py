@@ -73,3 +73,24 @@ def test_regex_fragment_is_cached_by_pattern():
     assert regex_fragment("[a-c]x") is regex_fragment("[a-c]x")
     frag = regex_fragment("[a-c]x")
     assert frag.accepts(b"bx") and not frag.accepts(b"b") and not frag.accepts(b"dx")
+
+
+def test_rule_cache_is_bounded_by_the_bytes_of_its_automata(monkeypatch):
+    """Entries are measured when stored and again as reduced/canonical forms are added; past the
+    byte budget the least recently used go (the newest always stays)."""
+    cache = C._BodyCache(maxsize=10_000, max_bytes=1)
+    monkeypatch.setattr(C, "_BODIES", cache)
+    compile_grammar_automaton(_grammar())
+    assert len(cache) == 1 and cache.nbytes == sum(cache._bytes.values()) > 1
+    big = C._BodyCache(maxsize=10_000, max_bytes=1 << 40)
+    monkeypatch.setattr(C, "_BODIES", big)
+    compile_grammar_automaton(_grammar())
+    entry_sizes = dict(big._bytes)
+    n = len(big)
+    assert n == 2 and big.nbytes == sum(entry_sizes.values())  # rules start and item
+    # every entry grew past its determinized automaton (its reduced and canonical forms count)
+    assert all(size > C._array_bytes(big._items[k].dfa) for k, size in entry_sizes.items())
+    budget = C._BodyCache(maxsize=10_000, max_bytes=max(entry_sizes.values()) + 1)
+    monkeypatch.setattr(C, "_BODIES", budget)
+    compile_grammar_automaton(_grammar())
+    assert len(budget) == 1 and budget.nbytes <= budget.max_bytes

@@ -27,6 +27,9 @@ REGEXES = [
     (r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?", ["-12.5e+3", "0", "3.14159"]),
     (r"\w+ \w+", ["hello world", "Grüße dir"]),
     (r"[^\x00-\x7f]{1,3}x", ["é😀x", "日x"]),
+    # look-arounds and word boundaries (the exact look-around construction)
+    (r"(?!.*--)[a-z-]+\b", ["abc-def", "x"]),
+    (r"(?=\d{3})\w{3,5}(?<!0)", ["123ab", "999"]),
 ]
 
 

@@ -42,3 +42,25 @@ def test_same_rule_different_follow_sets_do_not_share_suffix_tries():
     assert ca.automaton.rule_fingerprint[sa] == cb.automaton.rule_fingerprint[sb]  # the row cache is shared
     _walk(ca, vocab, b'["ab"]')
     _walk(cb, vocab, b'["ab","a"]')  # '",' must stay allowed inside B's strings
+
+
+def test_compiled_grammar_caches_are_bounded_by_bytes(tmp_path):
+    """``evict_compiled``: least recently used grammars go once their automata and computed rows
+    exceed the byte budget; the most recent one always stays, and rows computed later count."""
+    from collections import OrderedDict
+
+    from structgen.runtime.compiled import evict_compiled
+
+    vocab = Vocabulary.from_token_bytes(PIECES, stop_ids=())
+    grammars = [compile_grammar(Grammar.single(Regex(f"[a-z]{{{k}}}")), vocab) for k in range(1, 5)]
+    cache = OrderedDict((i, g) for i, g in enumerate(grammars))
+    before = [g.nbytes for g in grammars]
+    Matcher(grammars[3]).fill_next_token_bitmask(np.zeros((1, grammars[3].words), np.int32))
+    assert grammars[3].nbytes > before[3]  # a row was computed
+    evict_compiled(cache, max_entries=10, max_bytes=grammars[2].nbytes + grammars[3].nbytes)
+    assert list(cache) == [2, 3]
+    evict_compiled(cache, max_entries=10, max_bytes=0)
+    assert list(cache) == [3]
+    cache[4] = grammars[0]
+    evict_compiled(cache, max_entries=1, max_bytes=1 << 40)
+    assert list(cache) == [4]
