@@ -40,6 +40,7 @@ _EXPORTS = {
     "RegexError": "structgen.errors",
     "GrammarError": "structgen.errors",
     "UnsupportedSchemaError": "structgen.errors",
+    "UnsatisfiableSchemaError": "structgen.errors",
     "InvalidSchemaError": "structgen.errors",
     "TokenizerError": "structgen.errors",
     "CompileLimitError": "structgen.errors",

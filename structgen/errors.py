@@ -51,6 +51,13 @@ class UnsupportedSchemaError(StructgenError, ValueError):
         super().__init__(message + loc)
 
 
+class UnsatisfiableSchemaError(UnsupportedSchemaError):
+    """No JSON value satisfies the schema (e.g. ``false``, ``{"not": {}}``, required properties
+    that a ``oneOf`` forbids): its language is empty, so there is nothing to generate. Raised at
+    compile time instead of returning a grammar that allows no token. The verdict is exact unless
+    a sound subset was used on the way (those are announced by a ``SchemaApproximationWarning``)."""
+
+
 class InvalidSchemaError(StructgenError, ValueError):
     """A JSON Schema is itself invalid (e.g. not a dict/bool, dangling $ref)."""
 

@@ -290,3 +290,24 @@ def test_engines_agree_on_a_regex_mask():
         assert token_allowed(mask, tok.convert_tokens_to_ids("1"))
         assert not token_allowed(mask, tok.convert_tokens_to_ids("-"))
     assert len(set(counts.values())) == 1, counts
+
+
+def test_structgen_measures_an_unsatisfiable_schema_as_the_empty_language():
+    """``UnsatisfiableSchemaError`` becomes a handle of the empty language: every instance is
+    rejected at its first token, so all-invalid tests pass, and a valid instance (a wrong
+    verdict) would show as a validation error."""
+    from benchmarks.maskbench_eval import evaluate_schema
+
+    tok = _tokenizer(SMOKE_TOKENIZER)
+    engines, _ = load_engines(["structgen"], tok, reuse=True)
+    engine = engines["structgen"]
+    m = engine.compile_json({"not": {}}).new_matcher()
+    mask = engine.allocate_bitmask()
+    mask[:] = -1
+    m.fill(mask)
+    assert not mask.any() and not m.can_stop() and not m.advance(tok.convert_tokens_to_ids("1"))
+    item = {"schema": {"type": "object", "required": ["a"], "properties": {"a": False}},
+            "tests": [{"valid": False, "data": {"a": 1}}, {"valid": False, "data": {}}]}
+    assert evaluate_schema(engine, item, tok, token_table(tok))["outcome"] == "passing"
+    item["tests"].append({"valid": True, "data": {"a": 1}})   # a (wrongly labelled) valid instance
+    assert evaluate_schema(engine, item, tok, token_table(tok))["outcome"] == "validation_error"

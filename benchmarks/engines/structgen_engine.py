@@ -1,7 +1,9 @@
 """structgen adapter: ``Vocabulary.from_hf`` + ``compile_regex`` / ``compile_json_schema`` / ``compile_lark``
 + ``structgen.Matcher`` (XGrammar-style bitmask contract).
 
-JSON schemas are compiled with ``whitespace="flexible"`` (json.dumps separators are accepted), the
+A schema that structgen proves unsatisfiable (``UnsatisfiableSchemaError``) is measured as the
+empty language it is: every instance rejected at its first token (a valid instance would then
+count as a validation error). JSON schemas are compiled with ``whitespace="flexible"`` (json.dumps separators are accepted), the
 same policy as the other engines' defaults, and ``property_order`` from the environment variable
 ``STRUCTGEN_BENCH_PROPERTY_ORDER`` (default ``"schema"``; ``benchmarks.maskbench
 --structgen-property-order`` sets it for its workers). Numba kernels run single-threaded
@@ -49,6 +51,33 @@ class _SgHandle(CompiledHandle):
         return _SgMatcher(self._matcher_cls(self.compiled))
 
 
+class _NothingMatcher(EngineMatcher):
+    """The matcher of an empty language: no token is allowed and the text can never stop."""
+
+    __slots__ = ()
+
+    def fill(self, bitmask: np.ndarray) -> None:
+        bitmask[0, :] = 0
+
+    def advance(self, token_id: int) -> bool:
+        return False
+
+    def can_stop(self) -> bool:
+        return False
+
+
+class _NothingHandle(CompiledHandle):
+    """A schema structgen proved unsatisfiable (``UnsatisfiableSchemaError``): its exact language
+    is empty, so every instance is rejected at its first token. Counted like any compiled schema:
+    an instance the validator calls valid becomes a validation error, so a wrong verdict shows."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def new_matcher(self) -> EngineMatcher:
+        return _NothingMatcher()
+
+
 class StructgenEngine(Engine):
     name = "structgen"
     supports = frozenset({"regex", "json", "lark"})
@@ -94,11 +123,20 @@ class StructgenEngine(Engine):
 
     def compile_json(self, schema: Any) -> CompiledHandle:
         try:
+            from structgen.errors import UnsatisfiableSchemaError
             from structgen.json_schema import compile_json_schema
         except ImportError as e:
             raise compile_error_from(e) from e
-        return self._compile(compile_json_schema, schema, self.vocab, whitespace="flexible",
-                             property_order=self.property_order)
+
+        def compile_or_nothing(*args, **kwargs):
+            try:
+                return compile_json_schema(*args, **kwargs)
+            except UnsatisfiableSchemaError as e:
+                return e
+
+        out = self._compile(compile_or_nothing, schema, self.vocab, whitespace="flexible",
+                            property_order=self.property_order)
+        return _NothingHandle(out.compiled) if isinstance(out.compiled, UnsatisfiableSchemaError) else out
 
     def compile_lark(self, text: str) -> CompiledHandle:
         try:

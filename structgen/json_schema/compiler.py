@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Optional
 
-from ..errors import UnsupportedSchemaError
+from ..errors import UnsatisfiableSchemaError, UnsupportedSchemaError
 from ..cfg import ir
 from .irtools import alt as ir_alt
 from . import fsa
@@ -189,10 +189,10 @@ class SchemaCompiler:
     def compile(self) -> ir.Grammar:
         root = self.value_expr(((self.ctx.root_node, False),))
         if root == ir.NOTHING:
-            raise UnsupportedSchemaError("the schema accepts no JSON value", None, "")
+            raise UnsatisfiableSchemaError("the schema accepts no JSON value", None, "")
         self.rules["start"] = ir.seq(self.ws, root)
         if "start" not in irtools.productive_rules(self.rules):
-            raise UnsupportedSchemaError("the schema accepts no JSON value", None, "")
+            raise UnsatisfiableSchemaError("the schema accepts no JSON value", None, "")
         rules = irtools.canonicalize(self.rules, "start", SHARED_RULES | {"start"})
         return ir.Grammar(rules, "start", "json_schema")
 

@@ -308,3 +308,14 @@ def test_disk_cache_round_trip(tmp_path):
         assert g2 == g1 and dict(g2.rules) == dict(g1.rules)
     finally:
         cache.set_disk_cache_dir(None)
+
+
+@pytest.mark.parametrize("schema", [False, {"not": {}}, {"type": "string", "minLength": 3, "maxLength": 2},
+                                    {"type": "object", "required": ["a", "b"],
+                                     "oneOf": [{"required": ["a"]}, {"required": ["b"]}]}])
+def test_unsatisfiable_schemas_raise_their_own_error(schema):
+    from structgen.errors import UnsatisfiableSchemaError, UnsupportedSchemaError
+
+    with pytest.raises(UnsatisfiableSchemaError, match="accepts no JSON value") as e:
+        automaton(schema)
+    assert isinstance(e.value, UnsupportedSchemaError)   # a refusal like the others for callers
