@@ -243,12 +243,12 @@ class _Builder:
         return ir.Automaton(table.tobytes(), accept.tobytes())
 
 
-def encode_dfa(d: DFA, raw_only: bool = False, max_states: int = MAX_BYTE_STATES) -> ir.Automaton:
+def encode_dfa(d: DFA, raw_only: bool = False, max_states: int | None = None) -> ir.Automaton:
     """Byte automaton (start state 0) of the JSON string contents whose decoded code points ``d``
     accepts, in every spelling (``raw_only``: only unescaped characters; characters that need an
     escape are then dropped). Raises :class:`~structgen.json_schema.fsa.AutomatonTooLarge` past
-    ``max_states`` byte states."""
-    return _Builder(d, raw_only, max_states).build()
+    ``max_states`` byte states (default :data:`MAX_BYTE_STATES`)."""
+    return _Builder(d, raw_only, MAX_BYTE_STATES if max_states is None else max_states).build()
 
 
 def utf8_automaton(d: DFA, max_states: int = MAX_BYTE_STATES) -> ir.Automaton:

@@ -166,7 +166,6 @@ def test_oversized_encoding_is_a_schema_error(monkeypatch):
     from structgen.json_schema import machine_encoding
 
     monkeypatch.setattr(machine_encoding, "MAX_BYTE_STATES", 50)
-    monkeypatch.setattr(machine_encoding.encode_dfa, "__defaults__", (False, 50))
     with pytest.raises(UnsupportedSchemaError, match="too complex to encode") as e:
         automaton({"type": "string", "pattern": COLON_ID["pattern"], "maxLength": 145})
     assert e.value.keyword == "pattern"
