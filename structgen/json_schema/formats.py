@@ -12,9 +12,11 @@ whether or not format assertions are turned on:
   and sound subsets of ``idn-hostname`` and ``regex``;
 - not checked by ``jsonschema`` in this environment (so any string validates), enforced anyway as
   generation guidance: ``hostname``, ``uri``, ``uri-reference``, ``iri``, ``iri-reference``,
-  ``duration``. When such a format cannot be combined with other constraints within the size
+  ``duration``, ``uri-template``. When such a format cannot be combined with other constraints within the size
   budget it is dropped (with a warning) instead of failing — that stays sound.
-- every other format name is an annotation (``jsonschema`` accepts any string): no constraint.
+- every other format name is an annotation (``jsonschema`` accepts any string): no constraint —
+  unless ``jsonschema`` checks it in the running environment (an optional checker package is
+  installed), which raises ``UnsupportedSchemaError`` instead of accepting any string.
 """
 from __future__ import annotations
 
@@ -82,6 +84,12 @@ RELATIVE_JSON_POINTER = f"(?:0|[1-9][0-9]*)(?:#|{JSON_POINTER})"
 REGEX_SUBSET = "[A-Za-z0-9 _-]*"  # strings without regex metacharacters always compile
 
 #: format -> candidate regexes (preferred first), all full-match and compiled with re.DOTALL
+#: RFC 6570 URI templates (a subset: ASCII literals, expressions of dotted ASCII variable names
+#: with an optional operator, prefix or explode modifier)
+_VARSPEC = r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*(?::[1-9][0-9]{0,3}|\*)?"
+URI_TEMPLATE = (r"(?:[!#$&(-;=?-\[\]_a-z~]|%[0-9A-Fa-f]{2}"
+                rf"|\{{[+#./;?&=,!@|]?{_VARSPEC}(?:,{_VARSPEC})*\}})*")
+
 FORMAT_REGEXES: dict[str, tuple[str, ...]] = {
     "date": (DATE,),
     "time": (TIME,),
@@ -98,6 +106,7 @@ FORMAT_REGEXES: dict[str, tuple[str, ...]] = {
     "uri-reference": (URI_REFERENCE,),
     "iri-reference": (URI_REFERENCE,),
     "duration": (DURATION,),
+    "uri-template": (URI_TEMPLATE,),
     "json-pointer": (JSON_POINTER,),
     "relative-json-pointer": (RELATIVE_JSON_POINTER,),
     "regex": (REGEX_SUBSET,),

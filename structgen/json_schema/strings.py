@@ -312,6 +312,9 @@ def string_lang(spec: StringSpec, excluded: list[str], checked_formats: frozense
         cands = format_langs(name)
         if cands:
             fmts.append((name, ptr, cands))
+        elif name in checked_formats:
+            raise UnsupportedSchemaError(f"format {name!r} is checked by jsonschema here, but structgen has no "
+                                         "language for it", "format", ptr)
     if excluded:
         negatives.append(in_lang(excluded))
     lo, hi = spec.min_len, spec.max_len

@@ -171,3 +171,26 @@ def test_counted_classes_with_large_utf8_structure_are_chunked_not_inlined():
     assert accepts(aut, '"taco"') and accepts(aut, '"a/b-c"') and accepts(aut, '"' + "é" * 255 + '"')
     assert not accepts(aut, '"a b"') and not accepts(aut, '"-/"') and not accepts(aut, '"' + "x" * 256 + '"')
     assert irtools.terminal_states(irtools.ir.Literal("abc")) == 4
+
+
+def test_uri_template_is_enforced_as_guidance():
+    aut = automaton({"type": "string", "format": "uri-template"})
+    for text, ok in [("http://x/{+path}/here{?q,lang}", True), ("/users/{id:3}{/rest*}", True),
+                     ("http://example.com/resource/{", False), ("a b", False), ("{}", False)]:
+        assert accepts(aut, json.dumps(text)) is ok, text
+
+
+def test_a_format_jsonschema_checks_without_a_language_here_is_refused():
+    """An optional checker package can make jsonschema check a format structgen has no language
+    for; accepting any string would then be unsound, so it raises."""
+    import jsonschema
+
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    checker.checks("x-even-length")(lambda s: not isinstance(s, str) or len(s) % 2 == 0)
+    try:
+        with pytest.raises(UnsupportedSchemaError, match="x-even-length") as e:
+            automaton({"type": "string", "format": "x-even-length"})
+        assert e.value.keyword == "format"
+    finally:
+        del checker.checkers["x-even-length"]
+    automaton({"type": "string", "format": "x-even-length"})  # an annotation again
