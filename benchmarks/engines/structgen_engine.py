@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import CompiledHandle, Engine, EngineMatcher, EngineUnavailableError, compile_error_from
+from .base import (CompiledHandle, Engine, EngineCompileError, EngineMatcher, EngineUnavailableError,
+                   compile_error_from)
 
 
 #: environment variable read by :class:`StructgenEngine` for the JSON Schema ``property_order``
@@ -127,16 +128,13 @@ class StructgenEngine(Engine):
             from structgen.json_schema import compile_json_schema
         except ImportError as e:
             raise compile_error_from(e) from e
-
-        def compile_or_nothing(*args, **kwargs):
-            try:
-                return compile_json_schema(*args, **kwargs)
-            except UnsatisfiableSchemaError as e:
-                return e
-
-        out = self._compile(compile_or_nothing, schema, self.vocab, whitespace="flexible",
-                            property_order=self.property_order)
-        return _NothingHandle(out.compiled) if isinstance(out.compiled, UnsatisfiableSchemaError) else out
+        try:
+            return self._compile(compile_json_schema, schema, self.vocab, whitespace="flexible",
+                                 property_order=self.property_order)
+        except EngineCompileError as e:
+            if isinstance(e.__cause__, UnsatisfiableSchemaError):
+                return _NothingHandle(e.__cause__)
+            raise
 
     def compile_lark(self, text: str) -> CompiledHandle:
         try:

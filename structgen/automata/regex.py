@@ -115,7 +115,7 @@ def compile_regex_dfa(pattern: str, flags: int = 0, *, max_states: int = DEFAULT
     try:
         node = parse_regex(pattern, flags)
     except RegexError as e:
-        if e.construct not in _LOOKAROUND_CONSTRUCTS:
+        if e.construct not in LOOKAROUND_CONSTRUCTS:
             raise
         trans, accept = _lookaround_dfa(pattern, flags, e, max_states)
     else:
@@ -126,7 +126,7 @@ def compile_regex_dfa(pattern: str, flags: int = 0, *, max_states: int = DEFAULT
 
 
 #: constructs the parser refuses that the look-around construction compiles exactly
-_LOOKAROUND_CONSTRUCTS = frozenset({"lookahead", "negative lookahead", "lookbehind", "negative lookbehind",
+LOOKAROUND_CONSTRUCTS = frozenset({"lookahead", "negative lookahead", "lookbehind", "negative lookbehind",
                                     *_AT_NAME.values()})
 
 

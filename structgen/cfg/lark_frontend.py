@@ -359,14 +359,14 @@ def _terminal_to_ir(tdef) -> Expr:
 
 def _check_compiles(name: str, regex: Regex) -> None:
     """Compile the terminal's byte DFA now (cached for the grammar compiler) to name it in errors."""
-    from structgen.automata.regex import _LOOKAROUND_CONSTRUCTS, compile_regex_dfa
+    from structgen.automata.regex import LOOKAROUND_CONSTRUCTS, compile_regex_dfa
     from structgen.automata.regex_parser import parse_regex
 
     try:
         try:
             parse_regex(regex.pattern, regex.flags)
         except RegexError as e:
-            if e.construct in _LOOKAROUND_CONSTRUCTS:
+            if e.construct in LOOKAROUND_CONSTRUCTS:
                 # compile_regex_dfa would compile it with full-match semantics, but lark's lexer
                 # matches a terminal inside the whole input, where these look past its own text
                 err = RegexError(f"{e.args[0]} (in a Lark terminal a look-around or anchor can see past the "

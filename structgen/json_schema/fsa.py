@@ -554,35 +554,24 @@ def _length_range(d: DFA) -> tuple[int, int | None]:
             if dist[t] < 0:
                 dist[t] = dist[s] + 1
                 order.append(t)
-    shortest = min(dist[s] for s in range(n) if d.accept[s] and dist[s] >= 0)
-    # longest path: None on a cycle (every state of a trimmed DFA lies on an accepting path)
-    longest: list[int | None] = [None] * n
-    state = [0] * n  # 0 new, 1 on the stack, 2 done
-
-    def visit(s: int) -> bool:
-        stack = [(s, iter(d.trans[s].values()))]
-        state[s] = 1
-        while stack:
-            u, it = stack[-1]
-            t = next(it, None)
-            if t is None:
-                stack.pop()
-                state[u] = 2
-                best = 0 if d.accept[u] else -1
-                for v in d.trans[u].values():
-                    if longest[v] is not None and longest[v] >= 0:
-                        best = max(best, longest[v] + 1)
-                longest[u] = best
-                continue
-            if state[t] == 1:
-                return False
-            if state[t] == 0:
-                state[t] = 1
-                stack.append((t, iter(d.trans[t].values())))
-        return True
-
-    if not visit(0):
+    shortest = min(dist[s] for s in range(n) if d.accept[s])
+    # longest: unbounded on a cycle (every state of a trimmed DFA lies on an accepting path), else
+    # the longest path, over the states in topological order
+    indegree = [0] * n
+    for row in d.trans:
+        for t in row.values():
+            indegree[t] += 1
+    topo = [s for s in range(n) if indegree[s] == 0]
+    for s in topo:
+        for t in d.trans[s].values():
+            indegree[t] -= 1
+            if indegree[t] == 0:
+                topo.append(t)
+    if len(topo) < n:
         return shortest, None
+    longest = [0] * n
+    for s in reversed(topo):
+        longest[s] = max((longest[t] + 1 for t in d.trans[s].values()), default=0)
     return shortest, longest[0]
 
 

@@ -34,7 +34,7 @@ from typing import Optional
 from . import charsets as cs
 from . import fsa
 from . import lang as L
-from .pyregex import C, P, PatternInvalid, PatternUnsupported, _convert, _convert_item
+from .pyregex import C, PatternUnsupported, _convert, _convert_item, parse_tree
 
 #: DFA states allowed for one pattern (each look-ahead's automaton has its own budget)
 DFA_BUDGET = 4000
@@ -379,33 +379,22 @@ def _determinize(b: _Builder, s0: int, final: int) -> fsa.DFA:
 def fullmatch_dfa(pattern: str, flags: int = 0) -> fsa.DFA:
     """Minimal DFA of the strings ``s`` (without lone surrogates) with
     ``re.fullmatch(pattern, s, flags)`` exactly — ``$`` as Python reads it (also before a final
-    ``\n``) — for patterns with look-arounds, word boundaries or anchors anywhere (the regex and
-    Lark front doors come here for what their own parser cannot place). Raises
+    ``\\n``) — for patterns with look-arounds, word boundaries or anchors anywhere (the regex
+    front door comes here for what its own parser cannot place). Raises
     :class:`PatternInvalid` / :class:`PatternUnsupported` as :func:`search_dfa` does."""
-    try:
-        re.compile(pattern, flags)
-        tree = P.parse(pattern, flags)
-    except re.error as e:
-        raise PatternInvalid(f"invalid regular expression {pattern!r}: {e}") from None
-    except (OverflowError, RecursionError) as e:
-        raise PatternUnsupported(f"regular expression too complex: {e}") from None
-    try:
-        return _dfa(tree, tree.state.flags, in_lookahead=False, python_dollar=True, fullmatch=True)
-    except fsa.AutomatonTooLarge as e:
-        raise PatternUnsupported(f"look-around automaton too large ({e})") from None
+    return _pattern_dfa(pattern, flags, fullmatch=True)
 
 
 def search_dfa(pattern: str) -> fsa.DFA:
     """Minimal DFA of the strings ``s`` (without lone surrogates) with ``re.search(pattern, s)``,
     for patterns with look-arounds, word boundaries or anchors anywhere (module docstring)."""
+    return _pattern_dfa(pattern, 0, fullmatch=False)
+
+
+def _pattern_dfa(pattern: str, flags: int, fullmatch: bool) -> fsa.DFA:
+    """:func:`fullmatch_dfa` (Python's ``$``) or :func:`search_dfa` (strict ``$``)."""
+    tree = parse_tree(pattern, flags)
     try:
-        re.compile(pattern)
-        tree = P.parse(pattern, 0)
-    except re.error as e:
-        raise PatternInvalid(f"invalid regular expression {pattern!r}: {e}") from None
-    except (OverflowError, RecursionError) as e:
-        raise PatternUnsupported(f"regular expression too complex: {e}") from None
-    try:
-        return _dfa(tree, tree.state.flags, in_lookahead=False)
+        return _dfa(tree, tree.state.flags, in_lookahead=False, python_dollar=fullmatch, fullmatch=fullmatch)
     except fsa.AutomatonTooLarge as e:
         raise PatternUnsupported(f"look-around automaton too large ({e})") from None

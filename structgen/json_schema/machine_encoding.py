@@ -33,8 +33,10 @@ from .fsa import DFA, AutomatonTooLarge
 #: byte states allowed for one encoded automaton (the table costs 1 KiB per state)
 MAX_BYTE_STATES = 60000
 
+#: (digit value, byte) of hex digits (lower case; upper case is added per edge) and of UTF-8
+#: continuation bytes
 _HEX = [(d, ord("0123456789abcdef"[d])) for d in range(16)]
-_SURR_HIGH = (0xD800, 0xDBFF)
+_CONTINUATION = [(x, 0x80 + x) for x in range(64)]
 _ASTRAL = 0x10000
 
 #: ((start, end, outcome), ...): relative, sorted, disjoint; an outcome is a byte-state key: a DFA
@@ -141,7 +143,7 @@ class _Builder:
             return self._state_edges(key)
         kind = key[0]
         if kind == "utf8":
-            return self._digit_edges(key[1], key[2], 64, [(x, 0x80 + x) for x in range(64)], "utf8")
+            return self._digit_edges(key[1], key[2], 64, _CONTINUATION, "utf8")
         if kind == "hex":
             return self._digit_edges(key[1], key[2], 16, _HEX, "hex")
         if kind == "esc":
@@ -211,7 +213,7 @@ class _Builder:
             lo, hi = _ASTRAL + (h << 10), _ASTRAL + (h << 10) + 0x3FF
             sub = _relative([(max(a, lo), min(b, hi), o) for a, b, o in astral if a <= hi and b >= lo], lo)
             blocks.append((h, h, ("pair", sub)))
-        high = [(_SURR_HIGH[0] + a, _SURR_HIGH[0] + b, o) for a, b, o in blocks]
+        high = [(cs.SURROGATE_LO + a, cs.SURROGATE_LO + b, o) for a, b, o in blocks]
         return _relative(sorted(bmp + high), 0)
 
     def _escape_edges(self, short: tuple, u: Pieces) -> list[tuple[int, object]]:
@@ -251,8 +253,9 @@ def encode_dfa(d: DFA, raw_only: bool = False, max_states: int | None = None) ->
     return _Builder(d, raw_only, MAX_BYTE_STATES if max_states is None else max_states).build()
 
 
-def utf8_automaton(d: DFA, max_states: int = MAX_BYTE_STATES) -> ir.Automaton:
+def utf8_automaton(d: DFA, max_states: int | None = None) -> ir.Automaton:
     """Byte automaton (start state 0) of the UTF-8 encodings of the strings ``d`` accepts (plain
     text, no JSON escaping: every scalar value is its UTF-8 bytes). Raises
-    :class:`~structgen.json_schema.fsa.AutomatonTooLarge` past ``max_states`` byte states."""
-    return _Builder(d, True, max_states, cs.UNIVERSE).build()
+    :class:`~structgen.json_schema.fsa.AutomatonTooLarge` past ``max_states`` byte states
+    (default :data:`MAX_BYTE_STATES`)."""
+    return _Builder(d, True, MAX_BYTE_STATES if max_states is None else max_states, cs.UNIVERSE).build()

@@ -147,16 +147,22 @@ def _convert_item(op, av, flags: int) -> L.Lang:
     raise PatternUnsupported(f"regex construct {op}")
 
 
-@functools.lru_cache(maxsize=2048)
-def parse(pattern: str, flags: int = 0) -> L.Lang:
-    """The full-match language of ``pattern`` (may contain :class:`~lang.Anchor` nodes)."""
+def parse_tree(pattern: str, flags: int = 0):
+    """``re``'s parse tree of ``pattern`` (after ``re.compile`` accepted it): invalid syntax raises
+    :class:`PatternInvalid`, a pattern too deep or large for ``re`` :class:`PatternUnsupported`."""
     try:
         re.compile(pattern, flags)
-        tree = P.parse(pattern, flags)
+        return P.parse(pattern, flags)
     except re.error as e:
         raise PatternInvalid(f"invalid regular expression {pattern!r}: {e}") from None
     except (OverflowError, RecursionError) as e:
         raise PatternUnsupported(f"regular expression too complex: {e}") from None
+
+
+@functools.lru_cache(maxsize=2048)
+def parse(pattern: str, flags: int = 0) -> L.Lang:
+    """The full-match language of ``pattern`` (may contain :class:`~lang.Anchor` nodes)."""
+    tree = parse_tree(pattern, flags)
     gflags = tree.state.flags
     if gflags & re.LOCALE:  # pragma: no cover - not allowed for str patterns
         raise PatternUnsupported("LOCALE flag")
