@@ -307,11 +307,6 @@ def _array_bytes(obj) -> int:
     return sum(v.nbytes for v in vars(obj).values() if isinstance(v, np.ndarray))
 
 
-def _entry_bytes(e: _BodyEntry) -> int:
-    return (_array_bytes(e.dfa) + sum(_array_bytes(d) for d in e.reduced.values())
-            + sum(_array_bytes(c.dfa) for c in e.canonical.values()))
-
-
 class _BodyCache:
     """Process-wide LRU of :class:`_BodyEntry` by :class:`_BodyKey` (errors are not cached),
     bounded by entry count and by the bytes of the automata its entries hold (entries grow as
@@ -338,19 +333,19 @@ class _BodyCache:
         with self._lock:
             old = self._items.setdefault(key, entry)
             if old is entry:
-                self._account(key, entry)
+                self._account(key, _array_bytes(entry.dfa))
             return old
 
-    def grew(self, key: _BodyKey, entry: _BodyEntry) -> None:
-        """Re-measure ``entry`` after forms were added to it (and evict if over budget)."""
+    def grew(self, key: _BodyKey, entry: _BodyEntry, form) -> None:
+        """Count ``form`` (a reduced or canonical automaton just added to ``entry``) and evict if
+        over budget."""
         with self._lock:
             if self._items.get(key) is entry:
-                self._account(key, entry)
+                self._account(key, _array_bytes(form))
 
-    def _account(self, key: _BodyKey, entry: _BodyEntry) -> None:
-        size = _entry_bytes(entry)
-        self.nbytes += size - self._bytes.get(key, 0)
-        self._bytes[key] = size
+    def _account(self, key: _BodyKey, added: int) -> None:
+        self.nbytes += added
+        self._bytes[key] = self._bytes.get(key, 0) + added
         while len(self._items) > 1 and (len(self._items) > self.maxsize or self.nbytes > self.max_bytes):
             k, _ = self._items.popitem(last=False)
             self.nbytes -= self._bytes.pop(k)
@@ -392,8 +387,9 @@ class _Rule:
             d = trim_minimize(e.dfa, np.array(self.allowed, dtype=bool))
             d.trans.setflags(write=False)
             d.accept.setflags(write=False)
-            d = e.reduced.setdefault(self.allowed, d)
-            _BODIES.grew(self.key, e)
+            if e.reduced.setdefault(self.allowed, d) is d:
+                _BODIES.grew(self.key, e, d)
+            d = e.reduced[self.allowed]
         return d
 
     def shallow(self) -> str:
@@ -408,8 +404,10 @@ class _Rule:
         k = (self.allowed, label_order)
         cr = e.canonical.get(k)
         if cr is None:
-            cr = e.canonical.setdefault(k, _canonical_rule(self.reduced(), label_order))
-            _BODIES.grew(self.key, e)
+            new = _canonical_rule(self.reduced(), label_order)
+            cr = e.canonical.setdefault(k, new)
+            if cr is new:
+                _BODIES.grew(self.key, e, new.dfa)
         return cr
 
 

@@ -48,6 +48,7 @@ class CompiledGrammar:
             np.ascontiguousarray(a.rule_start, np.int32),
             np.ascontiguousarray(a.nullable, np.bool_),
         )
+        self._automaton_bytes = sum(x.nbytes for x in self.g)
         self.start_state = int(a.rule_start[a.start_rule])
         self.trie_arrays = vocab.trie.kernel_arrays()
         self.depth_set = np.zeros(_max_depth(vocab) + 2, np.int32)
@@ -82,7 +83,7 @@ class CompiledGrammar:
     def nbytes(self) -> int:
         """Memory this grammar holds: its automaton's arrays and the mask rows computed so far
         (which grow as the grammar is used)."""
-        return sum(a.nbytes for a in self.g) + self.masks.nbytes
+        return self._automaton_bytes + self.masks.nbytes
 
     def token_slice(self, token_id: int) -> tuple[int, int]:
         return int(self.token_offsets[token_id]), int(self.token_offsets[token_id + 1])

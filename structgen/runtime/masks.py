@@ -154,14 +154,16 @@ class MaskStore:
         self._loops = (np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint8))
         self._scratch_words = np.zeros(0, np.uint32)
         self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
+        # per-state memos never change size (part of nbytes, summed once)
+        self._fixed_bytes = sum(a.nbytes for a in (self.a_row, self._plain_next, self._plain_budget, *self._loops))
 
     @property
     def nbytes(self) -> int:
         """Memory held: the rows written so far (the row table's untouched pages cost nothing),
         suffix tries and per-state memos."""
-        per_state = (self.a_row, self._plain_next, self._plain_budget, *self._loops)
-        return (self.n_rows * self.words * 4 + sum(a.nbytes for a in self.sfx)
-                + sum(a.nbytes for a in per_state) + self.sfx_lo.nbytes + self.sfx_hi.nbytes)
+        sfx = self.sfx
+        return (self._fixed_bytes + self.n_rows * self.words * 4 + sfx[0].nbytes + sfx[1].nbytes + sfx[2].nbytes
+                + sfx[3].nbytes + sfx[4].nbytes + self.sfx_lo.nbytes + self.sfx_hi.nbytes)
 
     @property
     def _scratch(self) -> Chart:
