@@ -14,7 +14,7 @@ CHUNK_THRESHOLD = 48
 #: (plain-token slices, see ``structgen/runtime/plain_slices.py``) and whose tokens never split
 #: at a chunk boundary (a chunk rule completes inside most tokens, which makes them all
 #: context-dependent). Cost: ≈20 DFA states per copy of a JSON string character.
-TERMINAL_CHUNK_THRESHOLD = 256
+TERMINAL_CHUNK_THRESHOLD = 1024
 
 
 _LEAVES = (ir.Literal, ir.Regex, ir.Ref, ir.Bytes, ir.Automaton)
@@ -72,7 +72,10 @@ def _is_terminal(e: ir.Expr) -> bool:
 #: ... or fewer, so that the inline copies stay under this many DFA states (a character class with a
 #: large UTF-8 / escape structure, e.g. ``\w`` in JSON, has hundreds of states per copy: 253
 #: inline copies made a 200k-state automaton)
-INLINE_MAX_STATES = 16384
+INLINE_MAX_STATES = 24576
+#: chunk size at least this in the tails of long strings (longer than the longest plain token
+#: of common vocabularies, see :func:`_chunked_repeat`)
+TAIL_MIN_CHUNK = 256
 
 
 def terminal_states(e: ir.Expr) -> int:
@@ -127,10 +130,17 @@ def repeat(item: ir.Expr, lo: int, hi: int | None, add_rule: Callable[[str, ir.E
 
 
 def _chunked_repeat(item: ir.Expr, lo: int, hi: int | None,
-                    add_rule: Callable[[str, ir.Expr], ir.Expr]) -> ir.Expr:
-    """``item{lo,hi}`` from ``chunk = item{k}``, k ≈ √max(lo, hi) (see :func:`repeat`)."""
+                    add_rule: Callable[[str, ir.Expr], ir.Expr], min_chunk: int = 8) -> ir.Expr:
+    """``item{lo,hi}`` from ``chunk = item{k}``, k ≈ √max(lo, hi) but at least ``min_chunk``
+    (see :func:`repeat`).
+
+    With ``min_chunk > 8`` (long strings, :func:`_terminal_repeat`) the last chunk of the longest
+    form is written inline — ``chunk{c-a-1}·item{k,k+d}`` instead of ``chunk{c-a}·item{0,d}`` — so
+    that after every chunk at least ``k - 1`` more copies may follow: a token that runs past a
+    chunk's end then never depends on where that chunk was called (``MaskStore.absorbs_after``).
+    """
     biggest = hi if hi is not None else lo
-    k = max(8, int(math.isqrt(biggest)))
+    k = max(min_chunk, int(math.isqrt(biggest)))
     chunk = add_rule("chunk", ir.Repeat(item, k, k))
     a, b = divmod(lo, k)
     head = ir.Repeat(chunk, a, a) if a > 1 else (chunk if a == 1 else ir.EMPTY)
@@ -142,7 +152,11 @@ def _chunked_repeat(item: ir.Expr, lo: int, hi: int | None,
     alts = [ir.Repeat(item, b, k - 1)]
     if c - a - 1 >= 1:
         alts.append(ir.seq(ir.Repeat(chunk, 1, c - a - 1), ir.Repeat(item, 0, k - 1)))
-    alts.append(ir.seq(ir.Repeat(chunk, c - a, c - a), ir.Repeat(item, 0, d)))
+    if min_chunk > 8:
+        body = ir.Repeat(chunk, c - a - 1, c - a - 1) if c - a - 1 >= 1 else ir.EMPTY
+        alts.append(ir.seq(body, ir.Repeat(item, k, k + d)))
+    else:
+        alts.append(ir.seq(ir.Repeat(chunk, c - a, c - a), ir.Repeat(item, 0, d)))
     return ir.seq(head, ir.alt(*alts))
 
 
@@ -163,7 +177,7 @@ def _terminal_repeat(item: ir.Expr, lo: int, hi: int | None,
     if (t_hi if t_hi is not None else t_lo) <= CHUNK_THRESHOLD:
         tail = add_rule("tail", ir.Repeat(item, t_lo, t_hi))
     else:
-        tail = add_rule("tail", _chunked_repeat(item, t_lo, t_hi, add_rule))
+        tail = add_rule("tail", _chunked_repeat(item, t_lo, t_hi, add_rule, max(8, min(TAIL_MIN_CHUNK, L // 4))))
     long_form = ir.seq(ir.Repeat(item, L, L), tail)
     if lo > L:
         return long_form

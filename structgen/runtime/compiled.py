@@ -66,6 +66,15 @@ class CompiledGrammar:
         return np.bincount(a.state_rule, weights=counts, minlength=a.n_rules) > 0
 
     @functools.cached_property
+    def follow_has_plain(self) -> np.ndarray:
+        """bool[R]: some byte that can start or continue plain text (≥ 0x20 except ``"`` and
+        ``\\``, every non-ASCII byte included) can follow a complete derivation of the rule."""
+        plain = np.ones(256, np.bool_)
+        plain[:0x20] = False
+        plain[0x22] = plain[0x5C] = False
+        return (self.follow & plain).any(axis=1)
+
+    @functools.cached_property
     def follow(self) -> np.ndarray:
         """bool[R, 256]: bytes that can follow a complete derivation of each rule (FOLLOW₁)."""
         return follow_bytes(self.g)

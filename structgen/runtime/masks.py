@@ -148,6 +148,9 @@ class MaskStore:
         self._plain_next = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_step
         self._plain_budget = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_budget
         self._chain = np.zeros(0, np.int32)  # scratch of kernels.plain_budget
+        self._reach_memo = None  # (plain_step memo, budget memo, no accepting states) of plain_reach
+        self._dfa_reach_memo = None  # the same for _dfa_reach, plus an empty call list
+        self._absorbs: dict[int, bool] = {}  # rule -> absorbs_after
         self._scratch_k = np.zeros(0, np.int32)  # scratch of kernels.counter_dfa_walk
         self._class_memo: dict[int, object] = {}  # state -> class_budget result
         n = aut.n_states  # memo of the bytes each state loops on (kernels._loop_bytes)
@@ -196,8 +199,10 @@ class MaskStore:
         # The suffix trie is filtered by FOLLOW1(rule), which depends on the whole grammar, not
         # only on the rule: it is part of the key (rows of the same rule in grammars where it is
         # followed by different bytes must not be shared).
+        # Whether every call site absorbs plain text after the rule also decides rows (see
+        # absorbs_after), and depends on the grammar: part of the key too.
         key = (comp.vocab.fingerprint, aut.rule_fingerprint[rule], int(aut.state_local[s]),
-               comp.follow_key[rule])
+               comp.follow_key[rule], self.absorbs_after(rule))
         hit = _SHARED_ROWS.get(key)
         if hit is None:
             if s in self._in_progress:
@@ -284,8 +289,8 @@ class MaskStore:
         if self.dfa_only(s):
             trans, accept = comp.g[0], comp.g[1]
             trie, arrays = comp.vocab.trie, comp.trie_arrays
-            budget = self.plain_budget(s) if self.use_slices else -1
             sl = plain_slices(comp.vocab, self.words) if self.use_slices else None
+            budget = self._row_budget(s, sl.max_len) if sl is not None else -1
             if sl is not None and self._scratch_k.shape[0] < 256 + sl.max_len + 1:
                 self._scratch_k = np.zeros(256 + sl.max_len + 1, np.int32)
                 self._scratch_words = np.zeros(self.words, np.uint32)
@@ -310,8 +315,25 @@ class MaskStore:
             return out, self._dfa_walk(s, arrays, out), trie
         chart = self._scratch
         chart.run(K.init_chart, comp.g, s)
+        sl = plain_slices(comp.vocab, self.words) if self.use_slices else None
+        if sl is not None and self._plain_through_call(s, sl.max_len):
+            out[:] = sl.slice_masks[sl.max_len]
+            nodes = self._walk(chart, sl.rest_arrays, out, rule)
+            return out, -1 - nodes, (comp.vocab.trie, sl.rest)
         nodes = self._walk(chart, comp.trie_arrays, out, rule)
         return out, nodes, comp.vocab.trie
+
+    def _row_budget(self, s: int, cap: int) -> int:
+        """How many characters of plain tokens the row of ``s`` (a state without reachable calls)
+        takes from the vocabulary slices: its plain budget, else its budget passing accepting
+        states (:meth:`plain_reach`), else ``cap`` — every plain token — when tokens running past
+        the rule's end are allowed in every context (:meth:`_crosses_plainly`); -1: none of these."""
+        budget = self.plain_budget(s)
+        if budget < 0:
+            budget = self.plain_reach(s)
+        if budget < 0 and self._crosses_plainly(s):
+            budget = cap
+        return budget
 
     def _class_budget(self, s: int, cap: int):
         """``(class, mode, k)`` of a class-counter state (``class_slices.py``), memoized; None if
@@ -384,6 +406,124 @@ class MaskStore:
         k = K.plain_budget(comp.g[0], comp.g[1], comp.g[3], s, cap, self._plain_next, self._plain_budget,
                            self._chain)
         return int(k) if k >= 0 else -1
+
+    def plain_reach(self, s: int) -> int:
+        """The plain budget of ``s`` when accepting states may be passed: ``k`` when every plain
+        string of at most ``k`` characters stays alive from ``s`` and every longer one dies
+        (capped like :meth:`plain_budget`); -1 when ``s`` is not such a counter, or when a plain
+        byte can follow its rule (then tokens going on past an accepting state would be split
+        tokens, and the row needs a walk that records them).
+
+        This is what the tail of a long string relies on (``char{0,k}`` then the closing quote:
+        every state may end the rule, and only ``"`` follows it): with no plain byte in
+        FOLLOW₁, a plain token never continues past the rule's end, so the row is still the
+        plain tokens of at most ``k`` characters plus a walk of the non-plain ones, whose split
+        nodes that walk records as usual."""
+        comp = self._compiled
+        rule = int(comp.automaton.state_rule[s])
+        if comp.follow_has_plain[rule]:
+            return -1
+        if self._reach_memo is None:
+            n = comp.automaton.n_states
+            self._reach_memo = (np.full(n, K.PLAIN_MIXED - 1, np.int32), np.full(n, K.PLAIN_MIXED - 1, np.int32),
+                                np.zeros(n, np.bool_))
+        nxt, memo, no_accept = self._reach_memo
+        cap = plain_slices(comp.vocab, self.words).max_len
+        if self._chain.shape[0] < cap + 2:
+            self._chain = np.zeros(cap + 2, np.int32)
+        k = K.plain_budget(comp.g[0], no_accept, comp.g[3], s, cap, nxt, memo, self._chain)
+        return int(k) if k >= 0 else -1
+
+    def absorbs_after(self, rule: int) -> bool:
+        """Whether, wherever ``rule`` is called, the caller can go on with *any* plain text of up
+        to the vocabulary's longest plain token once the rule completes (memoized).
+
+        Then a plain token that runs past the rule's end is allowed in every context, so it
+        belongs in the context-independent row instead of the per-fill suffix trie. This is what
+        the chunk rules of long strings rely on (``irtools._chunked_repeat``: after every chunk
+        at least ``k - 1`` more characters may follow). Checked per call edge on the state the
+        caller continues at: its own plain chain (accepting states may be passed) is long
+        enough, or it calls a rule whose start's plain chain is."""
+        hit = self._absorbs.get(rule)
+        if hit is None:
+            comp = self._compiled
+            aut = comp.automaton
+            edges = np.flatnonzero(aut.call_rule == rule)
+            hit = bool(rule != aut.start_rule and edges.shape[0] > 0
+                       and all(self._absorbs_at(int(aut.call_target[e])) for e in edges))
+            self._absorbs[rule] = hit
+        return hit
+
+    def _absorbs_at(self, y: int) -> bool:
+        """Every plain string of up to the cap stays alive from caller state ``y`` (a lower bound:
+        its DFA chain, or one call's callee chain)."""
+        comp = self._compiled
+        aut = comp.automaton
+        cap = plain_slices(comp.vocab, self.words).max_len
+        if self._dfa_reach(y, cap) >= cap:
+            return True
+        return any(self._dfa_reach(int(aut.rule_start[aut.call_rule[e]]), cap) >= cap
+                   for e in range(aut.call_ptr[y], aut.call_ptr[y + 1]))
+
+    def _dfa_reach(self, x: int, cap: int) -> int:
+        """Plain budget of ``x`` through its own rule's DFA transitions only (call edges and
+        accepting states ignored), capped at ``cap``; -1 when not a plain chain."""
+        comp = self._compiled
+        if self._dfa_reach_memo is None:
+            n = comp.automaton.n_states
+            self._dfa_reach_memo = (np.full(n, K.PLAIN_MIXED - 1, np.int32), np.full(n, K.PLAIN_MIXED - 1, np.int32),
+                                    np.zeros(n, np.bool_), np.zeros(n + 1, np.int32))
+        nxt, memo, no_accept, no_calls = self._dfa_reach_memo
+        if self._chain.shape[0] < cap + 2:
+            self._chain = np.zeros(cap + 2, np.int32)
+        k = K.plain_budget(comp.g[0], no_accept, no_calls, x, cap, nxt, memo, self._chain)
+        return int(k) if k >= 0 else -1
+
+    def _plain_through_call(self, s: int, cap: int) -> bool:
+        """Every plain token is alive from ``s`` (a state with calls within a token's reach): its
+        plain chain through its own DFA reaches, after ``i`` characters, a state that calls a rule
+        whose start's plain chain is at least ``cap`` long, so any plain text of up to ``cap``
+        characters goes on inside that callee (e.g. the first ``L`` characters of a long string
+        written inline, then the call of its tail rule; ``irtools._terminal_repeat``)."""
+        comp = self._compiled
+        aut = comp.automaton
+        k = self._dfa_reach(s, cap)
+        if k < 0:
+            return False
+        nxt = self._dfa_reach_memo[0]
+        x = s
+        for _ in range(k + 1):
+            for e in range(aut.call_ptr[x], aut.call_ptr[x + 1]):
+                if self._dfa_reach(int(aut.rule_start[aut.call_rule[e]]), cap) >= cap:
+                    return True
+            x = int(nxt[x])
+            if x < 0:
+                return False
+        return False
+
+    def _crosses_plainly(self, s: int) -> bool:
+        """Every plain token is allowed from ``s`` (a state of a rule without reachable calls): its
+        plain chain passes an accepting state, every caller absorbs plain text after the rule
+        (:meth:`absorbs_after`), and no UTF-8 continuation byte can follow the rule (so the rule
+        never ends inside a character that the caller would finish)."""
+        comp = self._compiled
+        rule = int(comp.automaton.state_rule[s])
+        if comp.follow[rule][0x80:0xC0].any() or not self.absorbs_after(rule):
+            return False
+        cap = plain_slices(comp.vocab, self.words).max_len
+        k = self._dfa_reach(s, cap)
+        if k < 0:
+            return False
+        nxt = self._dfa_reach_memo[0]
+        accept = comp.g[1]
+        x = s
+        for _ in range(k + 1):  # the chain's states, each after whole plain characters
+            if accept[x]:
+                return True
+            x = int(nxt[x])
+            if x < 0:
+                break
+        return False
 
     def _main_pairs(self, nodes: np.ndarray, trie) -> list[tuple[np.ndarray, np.ndarray]]:
         """(token ids, split positions) below split nodes of ``trie`` (the vocabulary trie or a

@@ -65,9 +65,13 @@ def test_lengths_count_decoded_code_points():
 def test_large_max_length_is_chunked():
     schema = {"type": "string", "maxLength": 5000, "minLength": 1000}
     a = automaton(schema)
-    assert a.n_states < 15000  # ~100k states without chunking: 256 inline copies + √n-sized chunks
+    # ~100k states without chunking: 1024 inline copies, then a tail of 256-copy chunks
+    assert a.n_states < 40000
     assert accepts(a, '"' + "x" * 1000 + '"') and accepts(a, '"' + "é" * 5000 + '"')
     assert not accepts(a, '"' + "x" * 999 + '"') and not accepts(a, '"' + "x" * 5001 + '"')
+    # around the end of the inline part and of chunks, and the last chunk written inline
+    for n in (1023, 1024, 1025, 1279, 1280, 1281, 1536, 4700, 4743, 4744, 4745, 4999):
+        assert accepts(a, '"' + "é" * (n % 7) + "x" * (n - n % 7) + '"'), n
 
 
 @pytest.mark.parametrize("pattern", [r"^[a-z]+$", r"^\d{3}-\d{4}$", r"ab", r"^(foo|bar)$", r"x$", r"^\S+@\S+$",
