@@ -97,3 +97,41 @@ def test_long_string_masks_equal_brute_force(tokenizer, hi, lo):
             checked += 1
         assert m.advance(t), (i, c)
     assert m.can_stop() and checked >= 40
+
+
+LARK_CASES = [
+    # a rule whose plain chain passes accepting states, followed by a plain byte: its callers do
+    # not absorb plain text, so tokens running past its end must not be taken as allowed
+    r'''start: w ";" w2
+w: /[^"\\\x00-\x1f]{2,40}/
+w2: /[a-z]{1,3}/''',
+    # a chain into a call whose callee absorbs only two characters
+    r'''start: /[^"\\\x00-\x1f]{5}/ item "\""
+item: /[^"\\\x00-\x1f]{1,2}/''',
+    # the same callee after a long chain, and a tail followed by a quote only
+    r'''start: "<" /[^"\\\x00-\x1f]{30}/ item "\"" tail "\""
+item: /[^"\\\x00-\x1f]{1,2}/
+tail: /[^"\\\x00-\x1f]{0,60}/''',
+]
+
+
+@pytest.mark.parametrize("grammar", LARK_CASES, ids=["follow_plain", "short_callee", "chain_and_tail"])
+def test_slice_rows_respect_what_follows_the_rule(grammar):
+    from structgen.cfg.lark_frontend import compile_lark
+
+    clear_shared_rows()
+    vocab = get_vocab("gpt2")
+    cg = compile_lark(grammar, vocab)
+    rng = np.random.default_rng(7)
+    bitmask = np.zeros((1, (vocab.vocab_size + 31) // 32), np.int32)
+    for _ in range(6):  # random walks through allowed tokens, checking every mask
+        m = Matcher(cg)
+        for _ in range(12):
+            m.fill_next_token_bitmask(bitmask, 0)
+            got = bitmask_to_set(bitmask[0], vocab.vocab_size)
+            want = {u for u in range(vocab.vocab_size) if m.is_allowed(u)}
+            assert got == want, sorted(got ^ want)[:10]
+            choices = sorted(got - set(int(t) for t in vocab.stop_ids))
+            if not choices:
+                break
+            assert m.advance(int(rng.choice(choices)))
