@@ -9,6 +9,8 @@ from ..cfg import ir
 
 #: repetitions with more than this many copies are split into chunk rules
 CHUNK_THRESHOLD = 48
+#: the fewest copies in a chunk rule
+MIN_CHUNK = 8
 #: ... except repetitions of a pure terminal (string characters), kept inline up to this count:
 #: the enclosing rule then stays one byte DFA (no call edges), whose rows are cheap to compute
 #: (plain-token slices, see ``structgen/runtime/plain_slices.py``) and whose tokens never split
@@ -131,11 +133,11 @@ def repeat(item: ir.Expr, lo: int, hi: int | None, add_rule: Callable[[str, ir.E
 
 
 def _chunked_repeat(item: ir.Expr, lo: int, hi: int | None,
-                    add_rule: Callable[[str, ir.Expr], ir.Expr], min_chunk: int = 8) -> ir.Expr:
+                    add_rule: Callable[[str, ir.Expr], ir.Expr], min_chunk: int = MIN_CHUNK) -> ir.Expr:
     """``item{lo,hi}`` from ``chunk = item{k}``, k ≈ √max(lo, hi) but at least ``min_chunk``
     (see :func:`repeat`).
 
-    With ``min_chunk > 8`` (long strings, :func:`_terminal_repeat`) the last chunk of the longest
+    With ``min_chunk > MIN_CHUNK`` (long strings, :func:`_terminal_repeat`) the last chunk of the longest
     form is written inline — ``chunk{c-a-1}·item{k,k+d}`` instead of ``chunk{c-a}·item{0,d}`` — so
     that after every chunk at least ``k - 1`` more copies may follow: a token that runs past a
     chunk's end then never depends on where that chunk was called (``MaskStore.absorbs_after``).
@@ -153,7 +155,7 @@ def _chunked_repeat(item: ir.Expr, lo: int, hi: int | None,
     alts = [ir.Repeat(item, b, k - 1)]
     if c - a - 1 >= 1:
         alts.append(ir.seq(ir.Repeat(chunk, 1, c - a - 1), ir.Repeat(item, 0, k - 1)))
-    if min_chunk > 8:
+    if min_chunk > MIN_CHUNK:
         body = ir.Repeat(chunk, c - a - 1, c - a - 1) if c - a - 1 >= 1 else ir.EMPTY
         alts.append(ir.seq(body, ir.Repeat(item, k, k + d)))
     else:
@@ -182,7 +184,7 @@ def _terminal_repeat(item: ir.Expr, lo: int, hi: int | None,
     if (t_hi if t_hi is not None else t_lo) <= CHUNK_THRESHOLD:
         tail = add_rule("tail", ir.Repeat(item, t_lo, t_hi))
     else:
-        tail = add_rule("tail", _chunked_repeat(item, t_lo, t_hi, add_rule, max(8, min(TAIL_MIN_CHUNK, L // 4))))
+        tail = add_rule("tail", _chunked_repeat(item, t_lo, t_hi, add_rule, max(MIN_CHUNK, min(TAIL_MIN_CHUNK, L // 4))))
     long_form = ir.seq(ir.Repeat(item, L, L), tail)
     if lo > L:
         return long_form

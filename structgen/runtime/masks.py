@@ -148,8 +148,10 @@ class MaskStore:
         self._plain_next = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_step
         self._plain_budget = np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32)  # memo of plain_budget
         self._chain = np.zeros(0, np.int32)  # scratch of kernels.plain_budget
-        self._reach_memo = None  # (plain_step memo, budget memo, no accepting states) of plain_reach
-        self._dfa_reach_memo = None  # the same for _dfa_reach, plus an empty call list
+        # (plain_step memo, budget memo, no accepting states, no call edges) of _dfa_reach
+        self._reach_memo = (np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32),
+                            np.full(aut.n_states, K.PLAIN_MIXED - 1, np.int32),
+                            np.zeros(aut.n_states, np.bool_), np.zeros(aut.n_states + 1, np.int32))
         self._absorbs: dict[int, bool] = {}  # rule -> absorbs_after
         self._scratch_k = np.zeros(0, np.int32)  # scratch of kernels.counter_dfa_walk
         self._class_memo: dict[int, object] = {}  # state -> class_budget result
@@ -158,7 +160,8 @@ class MaskStore:
         self._scratch_words = np.zeros(0, np.uint32)
         self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
         # per-state memos never change size (part of nbytes, summed once)
-        self._fixed_bytes = sum(a.nbytes for a in (self.a_row, self._plain_next, self._plain_budget, *self._loops))
+        self._fixed_bytes = sum(a.nbytes for a in (self.a_row, self._plain_next, self._plain_budget, *self._loops,
+                                                   *self._reach_memo))
 
     @property
     def nbytes(self) -> int:
@@ -394,25 +397,58 @@ class MaskStore:
         lo, d = dist
         return bool(d[s - lo] > comp.vocab.trie.max_depth)
 
+    def _cap(self) -> int:
+        """The vocabulary's longest plain token, in characters (budgets are capped there)."""
+        return plain_slices(self._compiled.vocab, self.words).max_len
+
+    def _chain_budget(self, s: int, cap: int, nxt: np.ndarray, memo: np.ndarray, accept: np.ndarray,
+                      call_ptr: np.ndarray) -> int:
+        """:func:`~structgen.runtime.kernels.plain_budget` of ``s`` with the given memos and the
+        given view of accepting states and call edges; -1 when ``s`` is not a counter."""
+        if self._chain.shape[0] < cap + 2:
+            self._chain = np.zeros(cap + 2, np.int32)
+        k = K.plain_budget(self._compiled.g[0], accept, call_ptr, s, cap, nxt, memo, self._chain)
+        return int(k) if k >= 0 else -1
+
     def plain_budget(self, s: int) -> int:
         """The plain budget of DFA state ``s`` (a state of a rule without calls): ``k`` when every
         plain string of at most ``k`` characters stays alive from ``s`` without passing an
         accepting state and every longer one dies (``k`` capped at the vocabulary's longest plain
         token); -1 when ``s`` is not such a counter (its row needs a full walk)."""
-        comp = self._compiled
-        cap = plain_slices(comp.vocab, self.words).max_len
-        if self._chain.shape[0] < cap + 2:
-            self._chain = np.zeros(cap + 2, np.int32)
-        k = K.plain_budget(comp.g[0], comp.g[1], comp.g[3], s, cap, self._plain_next, self._plain_budget,
-                           self._chain)
-        return int(k) if k >= 0 else -1
+        g = self._compiled.g
+        return self._chain_budget(s, self._cap(), self._plain_next, self._plain_budget, g[1], g[3])
+
+    def _dfa_reach(self, x: int, cap: int) -> int:
+        """Plain budget of ``x`` through its own rule's DFA transitions only (call edges and
+        accepting states ignored), capped at ``cap``; -1 when not a plain chain. For a state from
+        which no token reaches a call edge (:meth:`dfa_only`) ignoring calls changes nothing
+        within ``cap`` characters."""
+        return self._chain_budget(x, cap, *self._reach_memo)
+
+    def _chain_states(self, s: int, cap: int):
+        """The states of ``s``'s plain chain (:meth:`_dfa_reach`), ``s`` first, each after whole
+        plain characters; nothing when ``s`` is not a plain chain."""
+        k = self._dfa_reach(s, cap)
+        nxt = self._reach_memo[0]
+        x = s
+        for _ in range(k + 1):  # k = -1: none
+            yield x
+            x = int(nxt[x])
+            if x < 0:
+                return
+
+    def _calls_absorbing_rule(self, x: int, cap: int) -> bool:
+        """``x`` calls a rule whose start's plain chain is at least ``cap`` characters long."""
+        aut = self._compiled.automaton
+        return any(self._dfa_reach(int(aut.rule_start[aut.call_rule[e]]), cap) >= cap
+                   for e in range(aut.call_ptr[x], aut.call_ptr[x + 1]))
 
     def plain_reach(self, s: int) -> int:
-        """The plain budget of ``s`` when accepting states may be passed: ``k`` when every plain
-        string of at most ``k`` characters stays alive from ``s`` and every longer one dies
-        (capped like :meth:`plain_budget`); -1 when ``s`` is not such a counter, or when a plain
-        byte can follow its rule (then tokens going on past an accepting state would be split
-        tokens, and the row needs a walk that records them).
+        """The plain budget of ``s`` (a :meth:`dfa_only` state) when accepting states may be
+        passed: ``k`` when every plain string of at most ``k`` characters stays alive from ``s``
+        and every longer one dies (capped like :meth:`plain_budget`); -1 when ``s`` is not such
+        a counter, or when a plain byte can follow its rule (then tokens going on past an
+        accepting state would be split tokens, and the row needs a walk that records them).
 
         This is what the tail of a long string relies on (``char{0,k}`` then the closing quote:
         every state may end the rule, and only ``"`` follows it): with no plain byte in
@@ -420,19 +456,9 @@ class MaskStore:
         plain tokens of at most ``k`` characters plus a walk of the non-plain ones, whose split
         nodes that walk records as usual."""
         comp = self._compiled
-        rule = int(comp.automaton.state_rule[s])
-        if comp.follow_has_plain[rule]:
+        if comp.follow_has_plain[int(comp.automaton.state_rule[s])]:
             return -1
-        if self._reach_memo is None:
-            n = comp.automaton.n_states
-            self._reach_memo = (np.full(n, K.PLAIN_MIXED - 1, np.int32), np.full(n, K.PLAIN_MIXED - 1, np.int32),
-                                np.zeros(n, np.bool_))
-        nxt, memo, no_accept = self._reach_memo
-        cap = plain_slices(comp.vocab, self.words).max_len
-        if self._chain.shape[0] < cap + 2:
-            self._chain = np.zeros(cap + 2, np.int32)
-        k = K.plain_budget(comp.g[0], no_accept, comp.g[3], s, cap, nxt, memo, self._chain)
-        return int(k) if k >= 0 else -1
+        return self._dfa_reach(s, self._cap())
 
     def absorbs_after(self, rule: int) -> bool:
         """Whether, wherever ``rule`` is called, the caller can go on with *any* plain text of up
@@ -442,42 +468,18 @@ class MaskStore:
         belongs in the context-independent row instead of the per-fill suffix trie. This is what
         the chunk rules of long strings rely on (``irtools._chunked_repeat``: after every chunk
         at least ``k - 1`` more characters may follow). Checked per call edge on the state the
-        caller continues at: its own plain chain (accepting states may be passed) is long
-        enough, or it calls a rule whose start's plain chain is."""
+        caller continues at (a lower bound): its own plain chain (accepting states may be
+        passed) is long enough, or it calls a rule whose start's plain chain is."""
         hit = self._absorbs.get(rule)
         if hit is None:
-            comp = self._compiled
-            aut = comp.automaton
+            aut = self._compiled.automaton
+            cap = self._cap()
             edges = np.flatnonzero(aut.call_rule == rule)
             hit = bool(rule != aut.start_rule and edges.shape[0] > 0
-                       and all(self._absorbs_at(int(aut.call_target[e])) for e in edges))
+                       and all(self._dfa_reach(y, cap) >= cap or self._calls_absorbing_rule(y, cap)
+                               for y in aut.call_target[edges].tolist()))
             self._absorbs[rule] = hit
         return hit
-
-    def _absorbs_at(self, y: int) -> bool:
-        """Every plain string of up to the cap stays alive from caller state ``y`` (a lower bound:
-        its DFA chain, or one call's callee chain)."""
-        comp = self._compiled
-        aut = comp.automaton
-        cap = plain_slices(comp.vocab, self.words).max_len
-        if self._dfa_reach(y, cap) >= cap:
-            return True
-        return any(self._dfa_reach(int(aut.rule_start[aut.call_rule[e]]), cap) >= cap
-                   for e in range(aut.call_ptr[y], aut.call_ptr[y + 1]))
-
-    def _dfa_reach(self, x: int, cap: int) -> int:
-        """Plain budget of ``x`` through its own rule's DFA transitions only (call edges and
-        accepting states ignored), capped at ``cap``; -1 when not a plain chain."""
-        comp = self._compiled
-        if self._dfa_reach_memo is None:
-            n = comp.automaton.n_states
-            self._dfa_reach_memo = (np.full(n, K.PLAIN_MIXED - 1, np.int32), np.full(n, K.PLAIN_MIXED - 1, np.int32),
-                                    np.zeros(n, np.bool_), np.zeros(n + 1, np.int32))
-        nxt, memo, no_accept, no_calls = self._dfa_reach_memo
-        if self._chain.shape[0] < cap + 2:
-            self._chain = np.zeros(cap + 2, np.int32)
-        k = K.plain_budget(comp.g[0], no_accept, no_calls, x, cap, nxt, memo, self._chain)
-        return int(k) if k >= 0 else -1
 
     def _plain_through_call(self, s: int, cap: int) -> bool:
         """Every plain token is alive from ``s`` (a state with calls within a token's reach): its
@@ -485,21 +487,7 @@ class MaskStore:
         whose start's plain chain is at least ``cap`` long, so any plain text of up to ``cap``
         characters goes on inside that callee (e.g. the first ``L`` characters of a long string
         written inline, then the call of its tail rule; ``irtools._terminal_repeat``)."""
-        comp = self._compiled
-        aut = comp.automaton
-        k = self._dfa_reach(s, cap)
-        if k < 0:
-            return False
-        nxt = self._dfa_reach_memo[0]
-        x = s
-        for _ in range(k + 1):
-            for e in range(aut.call_ptr[x], aut.call_ptr[x + 1]):
-                if self._dfa_reach(int(aut.rule_start[aut.call_rule[e]]), cap) >= cap:
-                    return True
-            x = int(nxt[x])
-            if x < 0:
-                return False
-        return False
+        return any(self._calls_absorbing_rule(x, cap) for x in self._chain_states(s, cap))
 
     def _crosses_plainly(self, s: int) -> bool:
         """Every plain token is allowed from ``s`` (a state of a rule without reachable calls): its
@@ -510,20 +498,8 @@ class MaskStore:
         rule = int(comp.automaton.state_rule[s])
         if comp.follow[rule][0x80:0xC0].any() or not self.absorbs_after(rule):
             return False
-        cap = plain_slices(comp.vocab, self.words).max_len
-        k = self._dfa_reach(s, cap)
-        if k < 0:
-            return False
-        nxt = self._dfa_reach_memo[0]
         accept = comp.g[1]
-        x = s
-        for _ in range(k + 1):  # the chain's states, each after whole plain characters
-            if accept[x]:
-                return True
-            x = int(nxt[x])
-            if x < 0:
-                break
-        return False
+        return any(accept[x] for x in self._chain_states(s, self._cap()))
 
     def _main_pairs(self, nodes: np.ndarray, trie) -> list[tuple[np.ndarray, np.ndarray]]:
         """(token ids, split positions) below split nodes of ``trie`` (the vocabulary trie or a

@@ -50,10 +50,6 @@ def _windows(hi: int, lo: int) -> list[tuple[int, int]]:
     return [(max(0, e - 40), e + 3) for e in edges]
 
 
-def _token_bytes(vocab, t):
-    return vocab.token_bytes[t]
-
-
 @pytest.mark.parametrize("tokenizer", ["gpt2", "llama2"])
 @pytest.mark.parametrize("hi,lo", [(1700, 0), (3000, 1300)])
 def test_long_string_masks_equal_brute_force(tokenizer, hi, lo):
@@ -63,11 +59,11 @@ def test_long_string_masks_equal_brute_force(tokenizer, hi, lo):
                                                "e": {"type": "integer"}}, "required": ["d"]}
     cg = compile_json_schema(schema, vocab)
     text = '{"d": "' + _content(hi) + '", "e": 1}'
-    assert json.loads(text)["d"].__len__() == hi
+    assert len(json.loads(text)["d"]) == hi
     # a greedy longest-match tokenization of the text (any tokenization is valid input)
     by_bytes = {}
     for t in range(vocab.n_tokens):
-        b = _token_bytes(vocab, t)
+        b = vocab.token_bytes[t]
         if b and t not in vocab.special_ids:
             by_bytes.setdefault(b, t)
     longest = max(len(b) for b in by_bytes)
