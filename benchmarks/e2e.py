@@ -1,7 +1,7 @@
 """End-to-end decoding speed: unconstrained vs constrained (JSON schema, regex, CFG) on a real model.
 
 For each workload the embedded SmolLM2-135M-Instruct (or ``--model``) generates greedily on CPU
-with the structgen decoding loop; reported per workload (median over ``--repeats`` runs):
+with the structgen decoding loop (``--device cuda`` for a GPU); reported per workload (median over ``--repeats`` runs):
 output tokens, forward passes per output token (< 1 when jump-forward saves passes), TTFT,
 time per output token (TPOT), tokens/s, mask time and the part of it not hidden behind the
 forward pass, and the TPOT overhead versus the unconstrained run. Variants: jump-forward on/off
@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-new-tokens", type=int, default=96,
                    help="token budget (the JSON workload gets at least 192 so the object can close)")
     p.add_argument("--repeats", type=int, default=3, help="runs per workload/variant (median reported)")
+    p.add_argument("--device", default=None, help="torch device for the model, e.g. cuda (default: CPU)")
+    p.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"],
+                   help="model dtype (default: the checkpoint's)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--out", type=Path, default=None, help="JSONL output (default benchmarks/results/e2e.jsonl)")
     return p
@@ -119,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if v not in VARIANTS:
             raise SystemExit(f"unknown variant {v!r}")
     t0 = time.perf_counter()
-    lm = load_model(args.model)
+    lm = load_model(args.model, device=args.device, dtype=getattr(torch, args.dtype) if args.dtype else None)
     print(f"model {lm.name}: loaded in {time.perf_counter() - t0:.1f} s; torch threads {torch.get_num_threads()}",
           file=sys.stderr)
     # Warm-up: compile every constraint and JIT the kernels outside the timed runs.
@@ -153,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "-" if tpot is None or not base_tpot else f"{fmt(tpot / base_tpot)}x", errors])
     headers = ["workload", "variant", "tokens", "forwards", "fwd/token", "forced", "ttft_ms", "tpot_ms",
                "tok/s", "mask_ms", "mask_wait_ms", "tpot_vs_free", "errors"]
-    print(format_table(headers, rows, title=f"end-to-end decoding, {lm.name}, CPU, "
+    print(format_table(headers, rows, title=f"end-to-end decoding, {lm.name}, {lm.device}, "
                                              f"{torch.get_num_threads()} threads, median of {args.repeats}"))
     print(f"\nrecords: {out_path}")
     return 0
