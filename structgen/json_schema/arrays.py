@@ -2,10 +2,10 @@
 
 Element ``i`` must satisfy every piece's ``prefixItems[i]`` (or its ``items`` / ``additionalItems``
 beyond the prefix); ``minItems``/``maxItems`` bound the count exactly (large bounds use chunked
-repetition). ``contains`` with ``minContains``/``maxContains`` is compiled as a regular language
-over element *kinds* (any / matching / not matching the ``contains`` schema) intersected with the
-count bounds; ``maxContains`` needs the negation of the ``contains`` schema, which must be
-expressible. ``uniqueItems`` is enforced only where exact: at most one element, or elements drawn
+repetition). ``contains`` clauses (several, with ``prefixItems``) with ``minContains``/``maxContains`` are
+compiled as a regular language over element *kinds* (position schema × the clauses an element counts
+for) tracking positions, counts and length (:func:`_with_contains`); ``maxContains`` needs the
+negation of its ``contains`` schema, which must be expressible. ``uniqueItems`` is enforced only where exact: at most one element, or elements drawn
 from a small finite set of values (then all distinct sequences are enumerated).
 """
 from __future__ import annotations
@@ -63,10 +63,7 @@ def emit_array(comp: "SchemaCompiler", spec: ArraySpec) -> ir.Expr:
         return _unique(comp, spec, pos_conj, K, lo, hi)
 
     if spec.contains:
-        if len(spec.contains) > 1 or K > 0:
-            comp.unsupported("contains combined with prefixItems or with another contains", "contains", spec.pointer)
-        else:
-            return _with_contains(comp, spec, rest_conj, rest, lo, hi)
+        return _with_contains(comp, spec, pos_conj, K, lo, hi)
 
     body = _sequence(comp, prefix_exprs, rest, lo, hi)
     if body == ir.NOTHING:
@@ -107,85 +104,106 @@ def _has_nothing(e: ir.Expr) -> bool:
 
 # --------------------------------------------------------------------------- contains
 
-_A, _C, _N = 0, 1, 2
-_SEP_OFFSET = 8
+#: most ``contains`` clauses of one array (an element's kind is the subset of clauses it counts for)
+MAX_CONTAINS_CLAUSES = 4
+#: most states of the automaton over element kinds (positions × counts × length)
+MAX_CONTAINS_STATES = 20000
 
 
-def _with_contains(comp, spec: ArraySpec, rest_conj: Conj, rest: ir.Expr, lo: int, hi: Optional[int]) -> ir.Expr:
-    cconj, cmin, cmax, cptr = spec.contains[0]
-    c_expr = comp.value_expr(rest_conj + cconj)
-    if c_expr == ir.NOTHING:
-        if cmin > 0:
+def _with_contains(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int]) -> ir.Expr:
+    """Arrays with ``contains`` clauses (any number of them, with ``prefixItems``).
+
+    An element's *kind* is ``(p, T)``: its position schema ``p`` (prefix position ``p < K``, or
+    ``K`` for the rest) and the set ``T`` of clauses it counts for. A clause with ``maxContains``
+    classifies every element exactly (``T`` holds it iff the element matches, so the other kinds
+    carry the clause's negation, which must be expressible); a clause with only a minimum counts
+    *witnesses*: exactly ``minContains`` elements chosen to match it, the others unconstrained by
+    it (same language: an array with more matches also has such a choice). The array is a regular
+    language over kinds — an automaton tracking the position, each clause's count and the length
+    — written back as an expression whose symbols become the kinds' value expressions."""
+    clauses = []
+    for cconj, cmin, cmax, cptr in spec.contains:
+        if cmax is not None and cmax < cmin:
             return ir.NOTHING
-        return ir.seq(ir.Literal("["), comp.ws, _sequence(comp, [], rest, lo, hi), comp.ws, ir.Literal("]"))
-    sym = {_A: rest, _C: c_expr}
-    A = L.Chars(cs.single(_A))
-    C = L.Chars(cs.single(_C))
-    if cmax is None:
-        seq_lang = L.cat(L.rep(L.cat(L.star(A), C), cmin, cmin), L.star(A))
-    else:
-        if cmax < cmin:
-            return ir.NOTHING
-        # elements not matching `contains`: rest ∧ ¬contains (a disjunction of negated parts)
-        n_exprs = [comp.value_expr(rest_conj + ((node, not neg),)) for node, neg in cconj]
-        n_expr = ir_alt(*n_exprs)
-        sym[_N] = n_expr
-        N = L.Chars(cs.single(_N))
-        seq_lang = L.cat(L.star(N), L.rep(L.cat(C, L.star(N)), cmin, cmax))
-    length = L.rep(L.Chars(cs.normalize([(0, 2)])), lo, hi)
+        if cmin == 0 and cmax is None:
+            continue  # no constraint
+        clauses.append((cconj, cmin, cmax, cptr))
+    if not clauses:
+        return ir.seq(ir.Literal("["), comp.ws, _sequence(comp, [comp.value_expr(pos_conj(i)) for i in range(K)],
+                                                           comp.value_expr(pos_conj(K)), lo, hi),
+                      comp.ws, ir.Literal("]"))
+    m = len(clauses)
+    ptr = clauses[0][3]
+    if m > MAX_CONTAINS_CLAUSES:
+        comp.unsupported(f"more than {MAX_CONTAINS_CLAUSES} contains clauses on one array", "contains", ptr)
+        return ir.NOTHING
+    exact = [j for j, c in enumerate(clauses) if c[2] is not None]
+    n_kinds = 1 << m
+    offset = (K + 1) * n_kinds  # symbols >= offset are preceded by a separator
+
+    sym: dict[int, ir.Expr] = {}
+    for p in range(K + 1):
+        base = pos_conj(p)
+        for t in range(n_kinds):
+            conj = base
+            for j in range(m):
+                if t >> j & 1:
+                    conj = conj + clauses[j][0]
+            # clauses counted exactly that this kind does not count: the element must not match
+            negs = [[((node, not neg),) for node, neg in clauses[j][0]] for j in exact if not t >> j & 1]
+            alts = [conj]
+            for parts in negs:
+                alts = [a + part for a in alts for part in parts]
+            e = ir_alt(*(comp.value_expr(a) for a in alts))
+            if e != ir.NOTHING:
+                sym[p * n_kinds + t] = e
+                sym[offset + p * n_kinds + t] = ir.seq(comp.sep, e)
+
+    cap = hi if hi is not None else max(lo, K, 1)
+    limits = [c[2] if c[2] is not None else c[1] for c in clauses]
+
+    def successors(key):
+        n, counts = key
+        accepting = n >= lo and all(counts[j] >= clauses[j][1] for j in range(m))
+        moves = []
+        if hi is not None and n >= hi:
+            return accepting, moves
+        p = min(n, K)
+        for t in range(n_kinds):
+            code = p * n_kinds + t
+            if code not in sym:
+                continue
+            if any(t >> j & 1 and counts[j] >= limits[j] for j in range(m)):
+                continue
+            nc = tuple(counts[j] + (t >> j & 1) for j in range(m))
+            moves.append((code + (offset if n > 0 else 0), (min(n + 1, cap), nc)))
+        return accepting, moves
+
     try:
-        d = fsa.product(fsa.from_lang(seq_lang), fsa.from_lang(length))
-        body_lang = _with_separators(d)
+        trans, accept = fsa.explore((0, (0,) * m), successors, MAX_CONTAINS_STATES, "contains automaton")
+        atoms = [cs.single(a) for a in range(2 * offset)]
+        d = fsa.minimize(fsa.DFA(atoms, trans, accept))
+        body_lang = L.NONE if d.is_empty() else fsa.to_lang(d, 4000)
     except fsa.AutomatonTooLarge:
-        comp.unsupported("contains with large minContains/maxContains/maxItems", "contains", cptr)
-        return ir.seq(ir.Literal("["), comp.ws, _sequence(comp, [], rest, lo, hi), comp.ws, ir.Literal("]"))
-    body = _symbols_to_ir(comp, body_lang, sym)
+        comp.unsupported("contains with large minContains/maxContains/maxItems or many prefixItems",
+                         "contains", ptr)
+        return ir.NOTHING
+    body = _symbols_to_ir(body_lang, sym, comp)
     if body == ir.NOTHING:
         return ir.NOTHING
     return ir.seq(ir.Literal("["), comp.ws, body, comp.ws, ir.Literal("]"))
 
 
-def _with_separators(d: fsa.DFA) -> L.Lang:
-    """Relabel ``d`` so that the first element symbol is ``s`` and later ones ``s + 8`` (which
-    the IR conversion prefixes with a separator), then convert to an expression."""
-    if d.is_empty():
-        return L.NONE
-    atoms = list(d.atoms)
-    n = d.n_states
-    # new start state n (copy of state 0, no incoming edges)
-    shifted: dict[int, int] = {}
-    new_atoms = [a for a in atoms]
-    for ai, a in enumerate(atoms):
-        shifted[ai] = len(new_atoms)
-        new_atoms.append(tuple((lo + _SEP_OFFSET, hi + _SEP_OFFSET) for lo, hi in a))
-    trans = [{shifted[a]: t for a, t in row.items()} for row in d.trans]
-    trans.append({a: t for a, t in d.trans[0].items()})
-    accept = list(d.accept) + [d.accept[0]]
-    # make the new start state 0 by swapping indices
-    perm = list(range(n + 1))
-    perm[0], perm[n] = n, 0
-    inv = {old: new for new, old in enumerate(perm)}
-    trans2 = [{a: inv[t] for a, t in trans[old].items()} for old in perm]
-    accept2 = [accept[old] for old in perm]
-    return fsa.to_lang(fsa.minimize(fsa.DFA(new_atoms, trans2, accept2)), 4000)
-
-
-def _symbols_to_ir(comp, x: L.Lang, sym: dict[int, ir.Expr]) -> ir.Expr:
+def _symbols_to_ir(x: L.Lang, sym: dict[int, ir.Expr], comp) -> ir.Expr:
+    """An expression over symbol codes → IR, each code replaced by ``sym[code]``."""
     if isinstance(x, L.Chars):
-        alts = []
-        for lo, hi in x.ranges:
-            for s in range(lo, hi + 1):
-                if s >= _SEP_OFFSET:
-                    alts.append(ir.seq(comp.sep, sym[s - _SEP_OFFSET]))
-                else:
-                    alts.append(sym[s])
-        return ir_alt(*alts)
+        return ir_alt(*(sym[s] for lo, hi in x.ranges for s in range(lo, hi + 1)))
     if isinstance(x, L.Cat):
-        return ir.seq(*(_symbols_to_ir(comp, i, sym) for i in x.items)) if x.items else ir.EMPTY
+        return ir.seq(*(_symbols_to_ir(i, sym, comp) for i in x.items)) if x.items else ir.EMPTY
     if isinstance(x, L.Or):
-        return ir_alt(*(_symbols_to_ir(comp, i, sym) for i in x.items)) if x.items else ir.NOTHING
+        return ir_alt(*(_symbols_to_ir(i, sym, comp) for i in x.items)) if x.items else ir.NOTHING
     if isinstance(x, L.Rep):
-        return comp.repeat(_symbols_to_ir(comp, x.item, sym), x.min, x.max)
+        return comp.repeat(_symbols_to_ir(x.item, sym, comp), x.min, x.max)
     raise TypeError(x)
 
 

@@ -106,6 +106,46 @@ def test_contains():
     assert_sound(schema, n=20)
 
 
+CONTAINS_SCHEMAS = [
+    {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}], "contains": {"const": 1}},
+    {"type": "array", "prefixItems": [{"type": "integer"}], "items": {"type": "integer"}, "contains": {"const": 1},
+     "maxContains": 1},
+    {"allOf": [{"contains": {"const": 1}}, {"contains": {"type": "string"}}], "type": "array", "maxItems": 4},
+    {"allOf": [{"contains": {"const": 1}, "minContains": 2}, {"contains": {"type": "integer"}, "maxContains": 2}],
+     "type": "array"},
+    {"type": "array", "prefixItems": [{"const": 1}, {"type": "boolean"}], "items": False,
+     "contains": {"type": "boolean"}},
+    {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "integer"}], "contains": {"const": 2},
+     "minContains": 0, "maxContains": 0, "minItems": 1},
+    {"allOf": [{"contains": {"const": 1}}, {"contains": {"const": 2}}, {"contains": {"const": "a"}, "maxContains": 1}],
+     "prefixItems": [{"not": {"const": 1}}]},
+]
+
+
+@pytest.mark.parametrize("schema", CONTAINS_SCHEMAS)
+def test_contains_with_prefix_items_and_several_clauses_is_exact(schema):
+    """Accepted iff valid, for every array of up to 4 elements over 6 values."""
+    import itertools
+
+    a = automaton(schema)
+    v = validator(schema)
+    n_valid = 0
+    for n in range(5):
+        for combo in itertools.product([0, 1, 2, "a", True, None], repeat=n):
+            valid = v.is_valid(list(combo))
+            n_valid += valid
+            assert accepts(a, json.dumps(list(combo))) == valid, (combo, valid)
+    assert n_valid > 0
+    assert_sound(schema, n=10)
+
+
+def test_contains_limits_are_reported():
+    many = {"allOf": [{"contains": {"const": i}} for i in range(5)]}
+    with pytest.raises(UnsupportedSchemaError) as ei:
+        schema_to_ir(many)
+    assert ei.value.keyword == "contains"
+
+
 def test_unique_items():
     check({"type": "array", "items": {"enum": ["a", "b", "c"]}, "uniqueItems": True},
           good=['[]', '["a", "c"]', '["c", "b", "a"]'], bad=['["a", "a"]'])
