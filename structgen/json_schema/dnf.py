@@ -151,11 +151,15 @@ class DnfBuilder:
         return self.dnf(target, neg, guard + (key,))
 
     # ------------------------------------------------------------------ positive
-    def _positive(self, node: Node, guard: tuple) -> list[Clause]:
+    def _positive(self, node: Node, guard: tuple, context: Clause = TOP) -> list[Clause]:
+        """``context ∧ node``; ``context`` (constraints the value meets anyway, e.g. an enclosing
+        schema's keywords before this ``allOf`` member) lets a ``oneOf`` inside restrict its
+        branches first. Callers pass a context only where ``node`` has no ``unevaluated*``
+        keyword (those must not see the context's properties as evaluated)."""
         s = node.schema
         kws = self._keywords(s)
         base = TOP
-        out = [TOP]
+        out = [context]
         ptr = node.pointer
         done = set()
         for k in kws:
@@ -266,12 +270,22 @@ class DnfBuilder:
     def _combinator(self, node: Node, k: str, v: Any, out: list[Clause], guard: tuple) -> list[Clause]:
         if k == "allOf":
             for i, sub in enumerate(v):
-                out = _and(out, self.dnf(self.child(node, sub, "allOf", i), False, guard))
+                child = self.child(node, sub, "allOf", i)
+                if (len(out) == 1 and isinstance(child.schema, dict)
+                        and not any(u in child.schema for u in ("unevaluatedProperties", "unevaluatedItems"))):
+                    out = self._positive(child, guard, out[0])
+                else:
+                    out = _and(out, self.dnf(child, False, guard))
             return out
         if k == "anyOf":
             alts = [self.dnf(self.child(node, sub, "anyOf", i), False, guard) for i, sub in enumerate(v)]
             return _and(out, _or(*alts))
         if k == "oneOf":
+            if len(out) == 1:
+                # the constraints seen so far restrict every branch (often they make overlapping
+                # branches disjoint: a discriminator required outside the oneOf); the result
+                # already includes them
+                return self._one_of(node, guard, context=out[0])
             return _and(out, self._one_of(node, guard))
         if k == "not":
             return _and(out, self.dnf(self.child(node, v, "not"), True, guard))
@@ -346,25 +360,37 @@ class DnfBuilder:
             return None
         return (((sub, False),), lo, hi, node.pointer + "/contains")
 
-    def _one_of(self, node: Node, guard: tuple) -> list[Clause]:
+    def _one_of(self, node: Node, guard: tuple, context: Optional[Clause] = None) -> list[Clause]:
         """``oneOf``, type by type: where only one branch admits values of a type, or the branches
         are provably disjoint on it, a plain union; where two branches admit *every* value of the
         type, nothing of that type; otherwise exactly-one is built as
-        ``∨_i (B_i ∧ ∧_{j overlapping i} ¬B_j)`` when the negations are expressible."""
+        ``∨_i (B_i ∧ ∧_{j overlapping i} ¬B_j)`` when the negations are expressible.
+
+        With ``context`` (constraints the value must meet anyway), the result is ``context ∧
+        oneOf``: each branch is restricted to ``context`` first (exact: for a value meeting
+        ``context``, meeting ``B_i`` and ``context ∧ B_i`` are the same), so branches that only
+        overlap outside it count as disjoint and contradictory ones drop out."""
         subs = [self.child(node, sub, "oneOf", i) for i, sub in enumerate(node.schema["oneOf"])]
         alts = [self.dnf(n, False, guard) for n in subs]
         live = [(n, a) for n, a in zip(subs, alts) if a]
         out: list[Clause] = []
         for t in TYPES:
+            if context is not None and t not in context.types:
+                continue
             parts = [(n, [c.with_types({t}) for c in a if t in c.types]) for n, a in live]
             parts = [(n, cl) for n, cl in parts if cl]
             if not parts:
                 continue
+            if sum(1 for _, cl in parts if any(_trivial_on(c, t) for c in cl)) >= 2:
+                continue  # every value of this type satisfies two branches
+            if context is not None:
+                parts = [(n, _and([context], cl)) for n, cl in parts]
+                parts = [(n, cl) for n, cl in parts if cl]
+                if not parts:
+                    continue
             if len(parts) == 1:
                 out = _or(out, parts[0][1])
                 continue
-            if sum(1 for _, cl in parts if any(_trivial_on(c, t) for c in cl)) >= 2:
-                continue  # every value of this type satisfies two branches
             if t == "object":
                 out = _or(out, self._one_of_objects(node, parts, guard, 2))
                 continue

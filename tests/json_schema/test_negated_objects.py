@@ -71,3 +71,46 @@ def test_one_of_split_on_a_discriminator_property():
     assert_exact(schema, ["kind", "x", "y"], ["a", "b", 1], property_order="any")
     assert not accepts(a, '{"x": 1}')  # valid against both branches
     assert accepts(a, '{"x": 1, "y": "s"}')
+
+
+# branches that overlap only on objects the enclosing schema excludes (its `required` discriminator)
+_OPEN_A = {"properties": {"kind": {"enum": ["a"]}, "x": {"type": "integer"}, "p": {"type": "string"}},
+           "additionalProperties": False}
+_OPEN_B = {"properties": {"kind": {"enum": ["b"]}, "x": {"type": "string"}, "q": {"type": "integer"}},
+           "additionalProperties": False}
+
+
+@pytest.mark.parametrize("schema,listed", [
+    ({"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}},
+      "oneOf": [_OPEN_A, _OPEN_B]}, ["kind", "x", "p", "q"]),
+    ({"type": "object", "required": ["kind"], "allOf": [{"properties": {"x": {}}}, {"oneOf": [_OPEN_A, _OPEN_B]}]},
+     ["x", "kind", "p", "q"]),
+])
+def test_one_of_restricted_by_the_enclosing_schema(schema, listed):
+    """The enclosing `required` makes the branches disjoint; without it the exactly-one expansion
+    would need their negations. Exact against jsonschema, in both property orders."""
+    keys, values = ["kind", "x", "p", "q"], ["a", "b", 1]
+    a = assert_exact(schema, keys, values, listed=listed)
+    assert_exact(schema, keys, values, property_order="any")
+    assert accepts(a, '{"kind": "b", "q": 1}') and not accepts(a, '{"q": 1}')
+
+
+def test_one_of_whose_negation_is_inexpressible_compiles_under_the_enclosing_discriminator():
+    # without the enclosing `required`, {"n": 15} meets both branches and exactly-one would need
+    # "not multipleOf" (unsupported); with it the branches are disjoint
+    a_schema = {"properties": {"kind": {"const": "a"}, "n": {"type": "integer", "multipleOf": 3}}}
+    b_schema = {"properties": {"kind": {"const": "b"}, "n": {"type": "integer", "multipleOf": 5}}}
+    with pytest.raises(UnsupportedSchemaError):
+        automaton({"type": "object", "oneOf": [a_schema, b_schema]})
+    schema = {"type": "object", "required": ["kind"], "oneOf": [a_schema, b_schema]}
+    assert_exact(schema, ["kind", "n"], ["a", "b", 3, 5, 15], listed=["kind", "n"])
+    nested = {"type": "object", "required": ["kind"], "allOf": [{"oneOf": [a_schema, b_schema]}]}
+    assert_exact(nested, ["kind", "n"], ["a", "b", 3, 5, 15], listed=["kind", "n"])
+
+
+def test_all_of_member_with_unevaluated_properties_does_not_see_the_enclosing_properties():
+    # jsonschema: the member's unevaluatedProperties only knows the member's own annotations, so
+    # "a" (evaluated by the enclosing `properties`) is still unevaluated there
+    schema = {"type": "object", "properties": {"a": {}}, "required": ["k"],
+              "allOf": [{"properties": {"k": {}}, "unevaluatedProperties": False}]}
+    assert_exact(schema, ["a", "k", "z"], [1], listed=["a", "k"])
