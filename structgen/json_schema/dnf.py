@@ -236,8 +236,38 @@ class DnfBuilder:
             out = [self._unevaluated_props(c, sub) for c in out]
         if "unevaluatedItems" in kws:
             sub = self.child(node, s["unevaluatedItems"], "unevaluatedItems")
+            if sub.schema is not True and sub.schema != {} and self._contains_in_place(node, set()):
+                # items that a `contains` matched count as evaluated: the element constraint would
+                # be "matches a contains, or sub", which the clause form cannot carry
+                self._unsup("unevaluatedItems together with contains", "unevaluatedItems", sub.pointer)
+                return out
             out = [self._unevaluated_items(c, sub) for c in out]
         return out
+
+    def _contains_in_place(self, node: Node, seen: set) -> bool:
+        """Whether ``node`` or a subschema applied in place (allOf/anyOf/oneOf/not/if/then/else/
+        dependentSchemas/$ref) has a ``contains`` keyword."""
+        s = node.schema
+        if not isinstance(s, dict) or node.key() in seen:
+            return False
+        seen.add(node.key())
+        if "contains" in s:
+            return True
+        subs = []
+        for k in ("allOf", "anyOf", "oneOf"):
+            if isinstance(s.get(k), list):
+                subs += [self.child(node, x, k, i) for i, x in enumerate(s[k])]
+        for k in ("not", "if", "then", "else"):
+            if k in s:
+                subs.append(self.child(node, s[k], k))
+        if isinstance(s.get("dependentSchemas"), dict):
+            subs += [self.child(node, x, "dependentSchemas", name) for name, x in s["dependentSchemas"].items()]
+        if isinstance(s.get("$ref"), str):
+            try:
+                subs.append(self.ctx.resolve(node, s["$ref"]))
+            except (InvalidSchemaError, UnsupportedSchemaError):
+                pass  # reported where the $ref itself is compiled
+        return any(self._contains_in_place(x, seen) for x in subs)
 
     def _unevaluated_props(self, c: Clause, sub: Node) -> Clause:
         """Keys that no (positively applied) piece of this clause evaluates must satisfy ``sub``.

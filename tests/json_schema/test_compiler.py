@@ -146,6 +146,20 @@ def test_contains_limits_are_reported():
     assert ei.value.keyword == "contains"
 
 
+@pytest.mark.parametrize("schema", [
+    {"prefixItems": [True], "contains": {"type": "string"}, "unevaluatedItems": False},
+    {"allOf": [{"contains": {"multipleOf": 2}}, {"contains": {"multipleOf": 3}}], "unevaluatedItems": {"multipleOf": 5}},
+    {"if": {"contains": {"const": "a"}}, "then": {"if": {"contains": {"const": "b"}}}, "unevaluatedItems": False},
+    {"contains": {"type": "string"}, "minContains": 0, "unevaluatedItems": False},
+])
+def test_unevaluated_items_with_contains_is_reported(schema):
+    # items a contains matched are evaluated; not expressible per element, so refused (not under-approximated)
+    with pytest.raises(UnsupportedSchemaError) as ei:
+        schema_to_ir(schema)
+    assert ei.value.keyword == "unevaluatedItems"
+    check({**schema, "unevaluatedItems": True}, good=['["x", "a", "b", 6, "c"]'])
+
+
 def test_unique_items():
     check({"type": "array", "items": {"enum": ["a", "b", "c"]}, "uniqueItems": True},
           good=['[]', '["a", "c"]', '["c", "b", "a"]'], bad=['["a", "a"]'])
