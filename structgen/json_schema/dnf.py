@@ -6,6 +6,9 @@ disjoint, ``not`` → negation (pushed down to single keywords, De Morgan), ``if
 ``(if ∧ then) ∨ (¬if ∧ else)``, ``dependentRequired`` / ``dependentSchemas`` →
 ``(absent) ∨ (present ∧ …)``. Negated object keywords become *key witnesses* ("some member
 violates …", :class:`~structgen.json_schema.spec.KeyWitness`), decided when the object is emitted.
+A ``oneOf`` (and an ``allOf`` member) is read under the constraints that precede it in its
+schema (``required``, ``properties``, ``type``, earlier ``allOf`` members): each branch is restricted
+to them first, so branches that overlap only on values those constraints exclude count as disjoint.
 Overlapping object branches of a ``oneOf`` are first split on a discriminator property (present /
 absent); clauses whose object part is contradictory (a required name that a piece forbids, a
 value that must satisfy a schema and its negation, a witness excluded by a closed piece) lose the
