@@ -63,7 +63,9 @@ def emit_array(comp: "SchemaCompiler", spec: ArraySpec) -> ir.Expr:
         return _unique(comp, spec, pos_conj, K, lo, hi)
 
     if spec.contains:
-        return _with_contains(comp, spec, pos_conj, K, lo, hi)
+        body = _with_contains(comp, spec, pos_conj, K, lo, hi)
+        if body is not None:
+            return body
 
     body = _sequence(comp, prefix_exprs, rest, lo, hi)
     if body == ir.NOTHING:
@@ -110,7 +112,7 @@ MAX_CONTAINS_CLAUSES = 4
 MAX_CONTAINS_STATES = 20000
 
 
-def _with_contains(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int]) -> ir.Expr:
+def _with_contains(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int]) -> Optional[ir.Expr]:
     """Arrays with ``contains`` clauses (any number of them, with ``prefixItems``).
 
     An element's *kind* is ``(p, T)``: its position schema ``p`` (prefix position ``p < K``, or
@@ -120,7 +122,9 @@ def _with_contains(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optiona
     *witnesses*: exactly ``minContains`` elements chosen to match it, the others unconstrained by
     it (same language: an array with more matches also has such a choice). The array is a regular
     language over kinds — an automaton tracking the position, each clause's count and the length
-    — written back as an expression whose symbols become the kinds' value expressions."""
+    — written back as an expression whose symbols become the kinds' value expressions. None when
+    no clause constrains anything (``minContains: 0`` without a maximum) or, in lenient mode, past
+    the limits: then a plain array (``contains`` ignored, over-permissive as lenient mode says)."""
     clauses = []
     for cconj, cmin, cmax, cptr in spec.contains:
         if cmax is not None and cmax < cmin:
@@ -129,32 +133,31 @@ def _with_contains(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optiona
             continue  # no constraint
         clauses.append((cconj, cmin, cmax, cptr))
     if not clauses:
-        return ir.seq(ir.Literal("["), comp.ws, _sequence(comp, [comp.value_expr(pos_conj(i)) for i in range(K)],
-                                                           comp.value_expr(pos_conj(K)), lo, hi),
-                      comp.ws, ir.Literal("]"))
+        return None
     m = len(clauses)
     ptr = clauses[0][3]
     if m > MAX_CONTAINS_CLAUSES:
         comp.unsupported(f"more than {MAX_CONTAINS_CLAUSES} contains clauses on one array", "contains", ptr)
-        return ir.NOTHING
+        return None  # lenient: contains ignored
     exact = [j for j, c in enumerate(clauses) if c[2] is not None]
     n_kinds = 1 << m
     offset = (K + 1) * n_kinds  # symbols >= offset are preceded by a separator
+
+    # per kind set T: the conjunctions it adds to an element's position schema (one per
+    # alternative: an exactly counted clause not in T must fail, a disjunction of negated parts)
+    kind_conjs: list[list[Conj]] = []
+    for t in range(n_kinds):
+        alts: list[Conj] = [tuple(x for j in range(m) if t >> j & 1 for x in clauses[j][0])]
+        for j in exact:
+            if not t >> j & 1:
+                alts = [a + ((node, not neg),) for a in alts for node, neg in clauses[j][0]]
+        kind_conjs.append(alts)
 
     sym: dict[int, ir.Expr] = {}
     for p in range(K + 1):
         base = pos_conj(p)
         for t in range(n_kinds):
-            conj = base
-            for j in range(m):
-                if t >> j & 1:
-                    conj = conj + clauses[j][0]
-            # clauses counted exactly that this kind does not count: the element must not match
-            negs = [[((node, not neg),) for node, neg in clauses[j][0]] for j in exact if not t >> j & 1]
-            alts = [conj]
-            for parts in negs:
-                alts = [a + part for a in alts for part in parts]
-            e = ir_alt(*(comp.value_expr(a) for a in alts))
+            e = ir_alt(*(comp.value_expr(base + a) for a in kind_conjs[t]))
             if e != ir.NOTHING:
                 sym[p * n_kinds + t] = e
                 sym[offset + p * n_kinds + t] = ir.seq(comp.sep, e)
@@ -187,23 +190,23 @@ def _with_contains(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optiona
     except fsa.AutomatonTooLarge:
         comp.unsupported("contains with large minContains/maxContains/maxItems or many prefixItems",
                          "contains", ptr)
-        return ir.NOTHING
-    body = _symbols_to_ir(body_lang, sym, comp)
+        return None  # lenient: contains ignored
+    body = _symbols_to_ir(comp, body_lang, sym)
     if body == ir.NOTHING:
         return ir.NOTHING
     return ir.seq(ir.Literal("["), comp.ws, body, comp.ws, ir.Literal("]"))
 
 
-def _symbols_to_ir(x: L.Lang, sym: dict[int, ir.Expr], comp) -> ir.Expr:
+def _symbols_to_ir(comp, x: L.Lang, sym: dict[int, ir.Expr]) -> ir.Expr:
     """An expression over symbol codes → IR, each code replaced by ``sym[code]``."""
     if isinstance(x, L.Chars):
         return ir_alt(*(sym[s] for lo, hi in x.ranges for s in range(lo, hi + 1)))
     if isinstance(x, L.Cat):
-        return ir.seq(*(_symbols_to_ir(i, sym, comp) for i in x.items)) if x.items else ir.EMPTY
+        return ir.seq(*(_symbols_to_ir(comp, i, sym) for i in x.items)) if x.items else ir.EMPTY
     if isinstance(x, L.Or):
-        return ir_alt(*(_symbols_to_ir(i, sym, comp) for i in x.items)) if x.items else ir.NOTHING
+        return ir_alt(*(_symbols_to_ir(comp, i, sym) for i in x.items)) if x.items else ir.NOTHING
     if isinstance(x, L.Rep):
-        return comp.repeat(_symbols_to_ir(x.item, sym, comp), x.min, x.max)
+        return comp.repeat(_symbols_to_ir(comp, x.item, sym), x.min, x.max)
     raise TypeError(x)
 
 

@@ -144,6 +144,10 @@ def test_contains_limits_are_reported():
     with pytest.raises(UnsupportedSchemaError) as ei:
         schema_to_ir(many)
     assert ei.value.keyword == "contains"
+    # lenient: contains ignored (over-permissive), not an empty language
+    with pytest.warns(SchemaApproximationWarning, match="contains"):
+        lenient = check(many, good=['[0, 1, 2, 3, 4]'], lenient=True)
+    assert accepts(lenient, "[]")
 
 
 @pytest.mark.parametrize("schema", [
