@@ -35,7 +35,8 @@ from .objects import emit_object
 from .refs import Node, SchemaContext
 from .spec import Clause, Conj, ObjectSpec, StringSpec, conj_key
 from .key_automaton import not_listed_key_automaton
-from .strings import combine, in_lang, string_lang
+from .regex_format import regex_format_grammar
+from .strings import combine, fullmatch_language_dotall, in_lang, string_lang
 from .values import is_excluded, value_ir
 
 #: rule names that are fixed (shared lexemes)
@@ -172,6 +173,12 @@ class SchemaCompiler:
             if self.float_integers:
                 return ir.Regex(N.INTEGER_REGEX + r"|-?(?:0|[1-9][0-9]{0,14})\.0+")
             return ir.Regex(N.INTEGER_REGEX)
+        if name == "format_regex":
+            def encode(rx: str) -> ir.Expr:
+                return encode_lang(fullmatch_language_dotall(rx), self.repeat)
+
+            body = regex_format_grammar(encode, self.reserve, self.define)
+            return ir.seq(ir.Literal('"'), body, ir.Literal('"'))
         if name == "json_value":
             return ir_alt(self.shared("json_object"), self.shared("json_array"), self.shared("json_string"),
                           self.shared("json_number"), ir.Literal("true"), ir.Literal("false"), ir.Literal("null"))
@@ -323,6 +330,8 @@ class SchemaCompiler:
     def emit_string(self, spec: StringSpec, excluded: list[str], clause: Clause) -> ir.Expr:
         if spec.trivial and not excluded:
             return self.shared("json_string")
+        if not excluded and spec == StringSpec(formats=spec.formats) and {f for f, _ in spec.formats} == {"regex"}:
+            return self.shared("format_regex")  # alone: the recursive grammar (groups to any depth)
         key = (spec, tuple(excluded))
         hit = self._str_memo.get(key)
         if hit is not None:

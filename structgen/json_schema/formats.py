@@ -9,7 +9,7 @@ whether or not format assertions are turned on:
   ``date-time`` (RFC 3339 as ``rfc3339-validator`` accepts it), ``email`` / ``idn-email``
   (RFC 5322-style addresses; ``jsonschema`` only requires an ``@``, which is the fallback),
   ``ipv4``, ``ipv6`` (RFC 4291 text forms), ``uuid``, ``json-pointer``, ``relative-json-pointer``,
-  and sound subsets of ``idn-hostname`` and ``regex``;
+  and sound subsets of ``idn-hostname`` and ``regex`` (see :mod:`~structgen.json_schema.regex_format`);
 - not checked by ``jsonschema`` in this environment (so any string validates), enforced anyway as
   generation guidance: ``hostname``, ``uri``, ``uri-reference``, ``iri``, ``iri-reference``,
   ``duration``, ``uri-template``. When such a format cannot be combined with other constraints within the size
@@ -19,6 +19,8 @@ whether or not format assertions are turned on:
   installed), which raises ``UnsupportedSchemaError`` instead of accepting any string.
 """
 from __future__ import annotations
+
+from .regex_format import REGEX_PLAIN, REGEX_SUBSET
 
 _D = "[0-9]"
 _YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
@@ -81,7 +83,7 @@ DURATION = f"P(?:{_DUR_DATE}|{_DUR_TIME}|[0-9]+W)"
 
 JSON_POINTER = "(?:/(?:[^~/]|~[01])*)*"
 RELATIVE_JSON_POINTER = f"(?:0|[1-9][0-9]*)(?:#|{JSON_POINTER})"
-REGEX_SUBSET = "[A-Za-z0-9 _-]*"  # strings without regex metacharacters always compile
+
 
 #: format -> candidate regexes (preferred first), all full-match and compiled with re.DOTALL
 #: RFC 6570 URI templates (a subset: ASCII literals, expressions of dotted ASCII variable names
@@ -109,7 +111,7 @@ FORMAT_REGEXES: dict[str, tuple[str, ...]] = {
     "uri-template": (URI_TEMPLATE,),
     "json-pointer": (JSON_POINTER,),
     "relative-json-pointer": (RELATIVE_JSON_POINTER,),
-    "regex": (REGEX_SUBSET,),
+    "regex": (REGEX_SUBSET, REGEX_PLAIN),
 }
 
 
