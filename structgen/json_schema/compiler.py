@@ -484,17 +484,33 @@ class SchemaCompiler:
                 unit_fracs.append(q)
             else:
                 all_unit = False
+        # 'not' of multipleOf k (k an integer): integers with a remainder; non-integral numbers are
+        # never multiples; integral numbers spelled with a fraction (3.0) are left out (sound)
+        not_divs = tuple(sorted({m for m, _ in spec.not_multiples}))
         if divisors:
             from math import lcm
 
             parts = []
             if int_ok:
-                parts.append(self._multiple_of(lower, upper, lcm(*divisors), excluded))
+                parts.append(self._multiple_of(lower, upper, lcm(*divisors), excluded, not_divs))
             if unit_fracs and all_unit and (frac_ok or draft6):
                 q = min(unit_fracs)
                 lim = N.Bound(2 ** 40, True)
                 lo2, hi2 = N.tighter_lower(lower, N.Bound(-(2 ** 40), True)), N.tighter_upper(upper, lim)
-                parts.append(self._dyadic_decimals(lo2, hi2, q, excluded, int_ok, frac_ok))
+                if not not_divs:
+                    parts.append(self._dyadic_decimals(lo2, hi2, q, excluded, int_ok, frac_ok))
+                elif frac_ok:
+                    parts.append(self._dyadic_decimals(lo2, hi2, q, excluded, False, True))
+            return ir_alt(*parts) if parts else ir.NOTHING
+        if not_divs:
+            parts = []
+            if int_ok:
+                parts.append(self._multiple_of(lower, upper, 1, excluded, not_divs))
+            if frac_ok:
+                for a, b in _split_intervals(lower, upper, excluded):
+                    bounds = _float_safe(a, b)
+                    if bounds is not None:
+                        parts.append(ir.Regex(L.to_regex(N.nonintegral_lang(*bounds))))
             return ir_alt(*parts) if parts else ir.NOTHING
         langs: list[L.Lang] = []
         for a, b in _split_intervals(lower, upper, excluded):
@@ -503,14 +519,10 @@ class SchemaCompiler:
             if int_ok and nonempty_ints:
                 langs.append(N.int_lang(ilo, ihi))
             if frac_ok:
-                dlo = N.float_safe_lower(a) if a is not None else None
-                dhi = N.float_safe_upper(b) if b is not None else None
-                if (a is not None and dlo is None) or (b is not None and dhi is None):
+                bounds = _float_safe(a, b)
+                if bounds is None:
                     continue
-                if dlo is not None and dhi is not None and dlo > dhi:
-                    continue
-                blo = None if dlo is None else (dlo, False)
-                bhi = None if dhi is None else (dhi, False)
+                blo, bhi = bounds
                 if int_ok or not draft6:
                     langs.append(N.decimal_lang(blo, bhi))
                 else:
@@ -544,19 +556,21 @@ class SchemaCompiler:
                 parts.append(ir.Regex(L.to_regex(fsa.to_lang(d, 6000))))
         return ir_alt(*parts) if parts else ir.NOTHING
 
-    def _multiple_of(self, lo_b, hi_b, m: int, excluded: list) -> ir.Expr:
+    def _multiple_of(self, lo_b, hi_b, m: int, excluded: list, not_divs: tuple[int, ...] = ()) -> ir.Expr:
+        """Integers in the bounds (minus ``excluded``) divisible by ``m`` and by none of ``not_divs``."""
         intervals = _split_intervals(lo_b, hi_b, excluded)
         parts = []
         for a, b in intervals:
             ilo, ihi = N.int_bounds(a, b)
             if ilo is not None and ihi is not None and ilo > ihi:
                 continue
+            d = N.multiple_of_int_dfa(ilo, ihi, m, not_divisors=not_divs)
+            if d.is_empty():
+                continue
             try:
-                d = N.multiple_of_int_dfa(ilo, ihi, m)
-                lang = fsa.to_lang(d, 3000)
-                parts.append(ir.Regex(L.to_regex(lang)))
+                parts.append(ir.Regex(L.to_regex(fsa.to_lang(d, 3000))))
             except fsa.AutomatonTooLarge:
-                parts.append(self._dfa_rules(N.multiple_of_int_dfa(ilo, ihi, m), "mult"))
+                parts.append(self._dfa_rules(d, "mult"))
         return ir_alt(*parts) if parts else ir.NOTHING
 
     def _dfa_rules(self, d: fsa.DFA, hint: str) -> ir.Expr:
@@ -607,6 +621,18 @@ class SchemaCompiler:
             self._arr_memo[key] = ir.NOTHING
             return ir.NOTHING
         return ir.Ref(name)
+
+
+def _float_safe(a, b):
+    """Decimal bounds ``(lo, hi)`` (each ``(Decimal, False)`` or None) whose decimals all parse to
+    doubles within the bounds ``a``..``b``; None when no decimal is safe."""
+    dlo = N.float_safe_lower(a) if a is not None else None
+    dhi = N.float_safe_upper(b) if b is not None else None
+    if (a is not None and dlo is None) or (b is not None and dhi is None):
+        return None
+    if dlo is not None and dhi is not None and dlo > dhi:
+        return None
+    return (None if dlo is None else (dlo, False)), (None if dhi is None else (dhi, False))
 
 
 def _split_intervals(lo, hi, excluded: list) -> list:

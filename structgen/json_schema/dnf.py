@@ -41,6 +41,8 @@ MAX_DISJOINT_STEPS = 2000
 MAX_DISJOINT_NESTING = 6
 
 #: keywords that belong together (interpreted jointly)
+STR = frozenset(("string",))
+NUM = frozenset(("int", "frac"))
 _NUMBER_KW = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _OBJECT_PIECE_KW = ("properties", "patternProperties", "additionalProperties")
 _ARRAY_PIECE_KW = ("items", "prefixItems", "additionalItems")
@@ -603,13 +605,15 @@ class DnfBuilder:
                 out.append(Clause(excluded=tuple((x, ptr) for x in v)))
             elif k == "const":
                 out.append(Clause(excluded=((v, ptr),)))
+            # a type-specific keyword holds for every value of another type, so its negation is
+            # met only by values of its own type
             elif k == "minLength":
                 if int(v) > 0:
-                    out.append(Clause(string=StringSpec(max_len=int(v) - 1)))
+                    out.append(Clause(types=STR, string=StringSpec(max_len=int(v) - 1)))
             elif k == "maxLength":
-                out.append(Clause(string=StringSpec(min_len=int(v) + 1)))
+                out.append(Clause(types=STR, string=StringSpec(min_len=int(v) + 1)))
             elif k == "pattern":
-                out.append(Clause(string=StringSpec(not_patterns=((v, ptr + "/pattern"),))))
+                out.append(Clause(types=STR, string=StringSpec(not_patterns=((v, ptr + "/pattern"),))))
             elif k == "format":
                 from .formats import format_regexes
 
@@ -617,15 +621,15 @@ class DnfBuilder:
                     continue  # an annotation: always satisfied, so its negation is empty
                 if v in self.ctx.format_checker.checkers:
                     self._unsup(f"'not' of the checked format {v!r}", "format", ptr)
-                    continue
-                out.append(Clause(types=ALL_TYPES - {"string"}))
+                # a format jsonschema does not check holds for every value: its negation is empty
+                continue
             elif k in _NUMBER_KW:
                 done.update(_NUMBER_KW)
                 ns = self._number_bounds(s)
                 if ns.lower is not None:
-                    out.append(Clause(number=NumberSpec(upper=Bound(ns.lower.value, not ns.lower.strict))))
+                    out.append(Clause(types=NUM, number=NumberSpec(upper=Bound(ns.lower.value, not ns.lower.strict))))
                 if ns.upper is not None:
-                    out.append(Clause(number=NumberSpec(lower=Bound(ns.upper.value, not ns.upper.strict))))
+                    out.append(Clause(types=NUM, number=NumberSpec(lower=Bound(ns.upper.value, not ns.upper.strict))))
             elif k in _OBJECT_PIECE_KW:
                 done.update(_OBJECT_PIECE_KW)
                 out.extend(self._negative_object_piece(node))
@@ -698,7 +702,11 @@ class DnfBuilder:
                 w = KeyWitness(key_not=((pn, False),), keyword="propertyNames", pointer=ptr + "/propertyNames")
                 out.append(Clause(types=obj, obj=ObjectSpec(witnesses=(w,), pointer=ptr)))
             elif k == "multipleOf":
-                self._unsup(f"'not' of {k}", k, ptr)
+                if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                    # integer divisor: exactly the integers with a remainder, and non-integral numbers
+                    out.append(Clause(types=NUM, number=NumberSpec(not_multiples=((v, ptr + "/multipleOf"),))))
+                else:
+                    self._unsup(f"'not' of {k} {v!r} (only integer divisors)", k, ptr)
             elif k in _IGNORED_HERE:
                 continue
             else:

@@ -342,8 +342,9 @@ def decimal_lang(lo: Optional[tuple[Decimal, bool]], hi: Optional[tuple[Decimal,
 
 # --------------------------------------------------------------------------- multipleOf
 
-def _mod_dfa(m: int) -> fsa.DFA:
-    """DFA over ``-?[0-9]+`` accepting digit strings whose value is divisible by ``m``."""
+def _mod_dfa(m: int, divisible: bool = True) -> fsa.DFA:
+    """DFA over ``-?[0-9]+`` accepting digit strings whose value is divisible by ``m`` (with
+    ``divisible=False``: whose value is not)."""
     digit_atoms = [cs.single(0x30 + d) for d in range(10)]
     atoms = digit_atoms + [cs.single(0x2D)]
     # states: 0 start, 1 after '-', 2+r residue r (at least one digit read)
@@ -355,14 +356,20 @@ def _mod_dfa(m: int) -> fsa.DFA:
     for r in range(m):
         for d in range(10):
             trans[2 + r][d] = 2 + (r * 10 + d) % m
-    accept = [False, False] + [r == 0 for r in range(m)]
+    accept = [False, False] + [(r == 0) == divisible for r in range(m)]
     return fsa.minimize(fsa.DFA(atoms, trans, accept))
 
 
-def multiple_of_int_dfa(lo: Optional[int], hi: Optional[int], m: int, budget: int = 20000) -> fsa.DFA:
-    """Minimal DFA of canonical integers in [lo, hi] divisible by ``m``."""
-    base = fsa.from_lang(int_lang(lo, hi), budget)
-    return fsa.product(base, _mod_dfa(m), "and", budget)
+def multiple_of_int_dfa(lo: Optional[int], hi: Optional[int], m: int, budget: int = 20000,
+                        not_divisors: tuple[int, ...] = ()) -> fsa.DFA:
+    """Minimal DFA of canonical integers in [lo, hi] divisible by ``m`` (1: any) and by none of
+    ``not_divisors``."""
+    d = fsa.from_lang(int_lang(lo, hi), budget)
+    if m != 1:
+        d = fsa.product(d, _mod_dfa(m), "and", budget)
+    for k in not_divisors:
+        d = fsa.product(d, _mod_dfa(k, divisible=False), "and", budget)
+    return d
 
 
 # --------------------------------------------------------------------------- non-integral values

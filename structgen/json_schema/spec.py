@@ -59,14 +59,15 @@ class NumberSpec:
     lower: Optional[Bound] = None
     upper: Optional[Bound] = None
     multiples: tuple = ()       # ((divisor, pointer), ...)
+    not_multiples: tuple = ()   # ((integer divisor, pointer), ...): from 'not' of multipleOf
 
     def merge(self, o: "NumberSpec") -> "NumberSpec":
         return NumberSpec(tighter_lower(self.lower, o.lower), tighter_upper(self.upper, o.upper),
-                          self.multiples + o.multiples)
+                          self.multiples + o.multiples, self.not_multiples + o.not_multiples)
 
     @property
     def trivial(self) -> bool:
-        return self.lower is None and self.upper is None and not self.multiples
+        return self.lower is None and self.upper is None and not self.multiples and not self.not_multiples
 
 
 @dataclass(frozen=True)

@@ -96,16 +96,24 @@ def test_one_of_restricted_by_the_enclosing_schema(schema, listed):
 
 
 def test_one_of_whose_negation_is_inexpressible_compiles_under_the_enclosing_discriminator():
-    # without the enclosing `required`, {"n": 15} meets both branches and exactly-one would need
-    # "not multipleOf" (unsupported); with it the branches are disjoint
-    a_schema = {"properties": {"kind": {"const": "a"}, "n": {"type": "integer", "multipleOf": 3}}}
-    b_schema = {"properties": {"kind": {"const": "b"}, "n": {"type": "integer", "multipleOf": 5}}}
+    # without the enclosing `required`, {"n": 1} meets both branches and exactly-one would need
+    # "not multipleOf 0.5" (unsupported: only integer divisors); with it the branches are disjoint
+    a_schema = {"properties": {"kind": {"const": "a"}, "n": {"type": "number", "multipleOf": 0.5}}}
+    b_schema = {"properties": {"kind": {"const": "b"}, "n": {"type": "number", "multipleOf": 0.25}}}
     with pytest.raises(UnsupportedSchemaError):
         automaton({"type": "object", "oneOf": [a_schema, b_schema]})
     schema = {"type": "object", "required": ["kind"], "oneOf": [a_schema, b_schema]}
-    assert_exact(schema, ["kind", "n"], ["a", "b", 3, 5, 15], listed=["kind", "n"])
+    assert_exact(schema, ["kind", "n"], ["a", "b", 0.5, 0.25, 1], listed=["kind", "n"])
     nested = {"type": "object", "required": ["kind"], "allOf": [{"oneOf": [a_schema, b_schema]}]}
-    assert_exact(nested, ["kind", "n"], ["a", "b", 3, 5, 15], listed=["kind", "n"])
+    assert_exact(nested, ["kind", "n"], ["a", "b", 0.5, 0.25, 1], listed=["kind", "n"])
+
+
+def test_one_of_overlapping_on_integer_multiples_is_exact():
+    # {"n": 15} meets both branches: exactly-one needs "not multipleOf" of an integer divisor
+    a_schema = {"properties": {"kind": {"const": "a"}, "n": {"type": "integer", "multipleOf": 3}}}
+    b_schema = {"properties": {"kind": {"const": "b"}, "n": {"type": "integer", "multipleOf": 5}}}
+    schema = {"type": "object", "oneOf": [a_schema, b_schema]}
+    assert_exact(schema, ["kind", "n"], ["a", "b", 3, 5, 15, 7], listed=["kind", "n"])
 
 
 def test_all_of_member_with_unevaluated_properties_does_not_see_the_enclosing_properties():
