@@ -462,6 +462,7 @@ class SchemaCompiler:
         divisors: list[int] = []
         unit_fracs: list[int] = []   # multipleOf 1/q (q a power of two)
         all_unit = True
+        fractional: list[tuple[int, int]] = []  # multipleOf p/q with q > 1
         for m, ptr in spec.multiples:
             if isinstance(m, bool):
                 continue
@@ -480,12 +481,14 @@ class SchemaCompiler:
             lim = (2 ** 52) * p // q
             lower = N.tighter_lower(lower, N.Bound(-lim, True))
             upper = N.tighter_upper(upper, N.Bound(lim, True))
+            if q > 1:
+                fractional.append((p, q))
             if p == 1 and q > 1:
                 unit_fracs.append(q)
             else:
                 all_unit = False
-        # 'not' of multipleOf k (k an integer): integers with a remainder; non-integral numbers are
-        # never multiples; integral numbers spelled with a fraction (3.0) are left out (sound)
+        # 'not' of multipleOf k (k an integer): integers with a remainder (also spelled I.0…);
+        # non-integral numbers are never multiples
         not_divs = tuple(sorted({m for m, _ in spec.not_multiples}))
         if divisors:
             from math import lcm
@@ -493,19 +496,25 @@ class SchemaCompiler:
             parts = []
             if int_ok:
                 parts.append(self._multiple_of(lower, upper, lcm(*divisors), excluded, not_divs))
-            if unit_fracs and all_unit and (frac_ok or draft6):
-                q = min(unit_fracs)
+            # decimal spellings: multiples of 1/q for the smallest such unit divisor, or of one
+            # divisor p/q when it is the only one (other combinations: integers only, sound)
+            pq = (1, min(unit_fracs)) if unit_fracs and all_unit else fractional[0] if len(spec.multiples) == 1 and fractional else None
+            if pq is None and ((int_ok and draft6) or (frac_ok and not draft6)):
+                parts.append(self._integral_fraction_spellings(lower, upper, lcm(*divisors), excluded, not_divs))
+            if pq is not None and (frac_ok or draft6):
                 lim = N.Bound(2 ** 40, True)
                 lo2, hi2 = N.tighter_lower(lower, N.Bound(-(2 ** 40), True)), N.tighter_upper(upper, lim)
                 if not not_divs:
-                    parts.append(self._dyadic_decimals(lo2, hi2, q, excluded, int_ok, frac_ok))
+                    parts.append(self._dyadic_decimals(lo2, hi2, *pq, excluded, int_ok, frac_ok))
                 elif frac_ok:
-                    parts.append(self._dyadic_decimals(lo2, hi2, q, excluded, False, True))
+                    parts.append(self._dyadic_decimals(lo2, hi2, *pq, excluded, False, True))
             return ir_alt(*parts) if parts else ir.NOTHING
         if not_divs:
             parts = []
             if int_ok:
                 parts.append(self._multiple_of(lower, upper, 1, excluded, not_divs))
+            if (int_ok and draft6) or (frac_ok and not draft6):
+                parts.append(self._integral_fraction_spellings(lower, upper, 1, excluded, not_divs))
             if frac_ok:
                 for a, b in _split_intervals(lower, upper, excluded):
                     bounds = _float_safe(a, b)
@@ -537,24 +546,38 @@ class SchemaCompiler:
             return ir.NOTHING
         return ir.Regex(L.to_regex(L.alt(*langs)))
 
-    def _dyadic_decimals(self, lo_b, hi_b, q: int, excluded: list, int_ok: bool, frac_ok: bool) -> ir.Expr:
-        """Decimal spellings of multiples of 1/q (exact doubles: |x| < 2**40, q <= 2**16)."""
-        frac = N.dyadic_fraction_lang(q)
-        if not frac_ok:
-            frac = L.rep(L.lit("0"), 1, None)  # integer-valued only (I.0…)
-        elif not int_ok:
-            frac = fsa.to_lang(fsa.product(fsa.from_lang(frac), fsa.from_lang(
-                L.cat(N.DIGITS, N.NONZERO, N.DIGITS))), 2000)
+    def _dyadic_decimals(self, lo_b, hi_b, p: int, q: int, excluded: list, int_ok: bool, frac_ok: bool) -> ir.Expr:
+        """Decimal spellings ``I.F`` of multiples of p/q (exact doubles: |x| < 2**40, q <= 2**16):
+        integral values (``I.0…``) when ``int_ok`` or the draft reads them as numbers, values with
+        a fraction when ``frac_ok``."""
+        shape = N.dyadic_multiple_shape(p, q, integral=int_ok or not frac_ok, nonintegral=frac_ok)
+        if L.is_nothing(shape):
+            return ir.NOTHING
         parts = []
         for a, b in _split_intervals(lo_b, hi_b, excluded):
-            dlo = N.float_safe_lower(a) if a is not None else None
-            dhi = N.float_safe_upper(b) if b is not None else None
-            rng = N.decimal_lang(None if dlo is None else (dlo, False), None if dhi is None else (dhi, False))
-            shape = L.cat(L.opt(N.MINUS), L.alt(L.lit("0"), L.cat(N.NONZERO, N.DIGITS)), N.DOT, frac)
+            bounds = _float_safe(a, b)
+            if bounds is None:
+                continue
+            rng = N.decimal_lang(*bounds)
             d = fsa.product(fsa.from_lang(rng), fsa.from_lang(shape))
-            if not d.is_empty():
+            if d.is_empty():
+                continue
+            try:
                 parts.append(ir.Regex(L.to_regex(fsa.to_lang(d, 6000))))
+            except fsa.AutomatonTooLarge:
+                parts.append(self._dfa_rules(d, "mult"))
         return ir_alt(*parts) if parts else ir.NOTHING
+
+    def _integral_fraction_spellings(self, lo_b, hi_b, m: int, excluded: list, not_divs: tuple[int, ...]) -> ir.Expr:
+        """``I.0…`` spellings of integers (|I| < 10**15, where the double is exact) in the bounds,
+        divisible by ``m`` and by none of ``not_divs``."""
+        lim = N.FRAC_INT_LIMIT - 1
+        lo_b = N.tighter_lower(lo_b, N.Bound(-lim))
+        hi_b = N.tighter_upper(hi_b, N.Bound(lim))
+        ints = self._multiple_of(lo_b, hi_b, m, excluded, not_divs)
+        if ints == ir.NOTHING:
+            return ir.NOTHING
+        return ir.seq(ints, ir.Regex(r"\.0+"))
 
     def _multiple_of(self, lo_b, hi_b, m: int, excluded: list, not_divs: tuple[int, ...] = ()) -> ir.Expr:
         """Integers in the bounds (minus ``excluded``) divisible by ``m`` and by none of ``not_divs``."""

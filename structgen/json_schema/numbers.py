@@ -342,9 +342,10 @@ def decimal_lang(lo: Optional[tuple[Decimal, bool]], hi: Optional[tuple[Decimal,
 
 # --------------------------------------------------------------------------- multipleOf
 
-def _mod_dfa(m: int, divisible: bool = True) -> fsa.DFA:
+def _mod_dfa(m: int, divisible: bool = True, residues: Optional[set[int]] = None) -> fsa.DFA:
     """DFA over ``-?[0-9]+`` accepting digit strings whose value is divisible by ``m`` (with
-    ``divisible=False``: whose value is not)."""
+    ``divisible=False``: whose value is not; with ``residues``: whose value modulo ``m`` is one
+    of them)."""
     digit_atoms = [cs.single(0x30 + d) for d in range(10)]
     atoms = digit_atoms + [cs.single(0x2D)]
     # states: 0 start, 1 after '-', 2+r residue r (at least one digit read)
@@ -356,7 +357,9 @@ def _mod_dfa(m: int, divisible: bool = True) -> fsa.DFA:
     for r in range(m):
         for d in range(10):
             trans[2 + r][d] = 2 + (r * 10 + d) % m
-    accept = [False, False] + [(r == 0) == divisible for r in range(m)]
+    if residues is None:
+        residues = {0} if divisible else set(range(1, m))
+    accept = [False, False] + [r in residues for r in range(m)]
     return fsa.minimize(fsa.DFA(atoms, trans, accept))
 
 
@@ -412,14 +415,39 @@ def dyadic(x: float) -> Optional[tuple[int, int]]:
     return p, q
 
 
-def dyadic_fraction_lang(q: int) -> L.Lang:
-    """Fraction digit strings F (non-empty) with 0.F a multiple of 1/q (q a power of two)."""
+def dyadic_fraction_lang(q: int, indices: Optional[set[int]] = None) -> L.Lang:
+    """Fraction digit strings F (non-empty) with 0.F = j/q for some j in ``indices`` (default: every
+    j < q; q a power of two)."""
     k = q.bit_length() - 1
     alts = []
     for j in range(q):
+        if indices is not None and j not in indices:
+            continue
         digits = str(j * 5 ** k).rjust(k, "0").rstrip("0") if k else ""
         if digits:
             alts.append(L.cat(L.lit(digits), L.star(L.lit("0"))))
         else:
             alts.append(L.rep(L.lit("0"), 1, None))
     return L.alt(*alts)
+
+
+def _residue_int_lang(p: int, r: int) -> L.Lang:
+    """Canonical unsigned integers ``0|[1-9][0-9]*`` congruent to ``r`` modulo ``p``."""
+    if p == 1:
+        return L.alt(L.lit("0"), L.cat(NONZERO, DIGITS))
+    d = fsa.product(fsa.from_lang(L.alt(L.lit("0"), L.cat(NONZERO, DIGITS))),
+                    _mod_dfa(p, residues={r}), "and")
+    return fsa.to_lang(d, 20000)
+
+
+def dyadic_multiple_shape(p: int, q: int, integral: bool = True, nonintegral: bool = True) -> L.Lang:
+    """Spellings ``-?I.F`` of the multiples of ``p/q`` (q a power of two, p odd or q == 1): the
+    value times q is ``I*q + j`` with ``0.F = j/q``, a multiple of p. ``integral`` /
+    ``nonintegral``: which values to include (``I.0…`` ones, or ones with a fraction)."""
+    alts = []
+    for r in range(p):
+        js = {j for j in range(q) if (r * q + j) % p == 0
+              and ((j == 0 and integral) or (j != 0 and nonintegral))}
+        if js:
+            alts.append(L.cat(_residue_int_lang(p, r), DOT, dyadic_fraction_lang(q, js)))
+    return L.cat(L.opt(MINUS), L.alt(*alts)) if alts else L.NONE

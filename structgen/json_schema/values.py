@@ -117,7 +117,8 @@ def number_variants(v: Any) -> list[tuple[Any, str]]:
 
 def value_ir(v: Any, ws: ir.Expr, top_number_ok: Callable[[Any], bool] | None = None) -> ir.Expr:
     """IR for the spellings of ``v``. ``top_number_ok(parsed)``: for a numeric ``v``, which
-    spelling classes to keep (validation of int vs float parse); nested numbers keep their type."""
+    spelling classes to keep (validation of int vs float parse); nested numbers keep every
+    spelling class (equality inside arrays and objects is by value)."""
     if v is None:
         return ir.Literal("null")
     if v is True:
@@ -127,12 +128,9 @@ def value_ir(v: Any, ws: ir.Expr, top_number_ok: Callable[[Any], bool] | None = 
     if isinstance(v, str):
         return literal_ir(v) if spellable_string(v) else ir.NOTHING
     if isinstance(v, (int, float)):
-        if top_number_ok is None:
-            if isinstance(v, int):
-                return ir.Regex(_int_regex(v, False))
-            rx = float_regex(v)
-            return ir.Regex(rx) if rx is not None else ir.NOTHING
-        alts = [ir.Regex(rx) for parsed, rx in number_variants(v) if top_number_ok(parsed)]
+        # nested numbers compare by value (jsonschema: [0] == [0.0]), so every spelling class
+        keep = top_number_ok or (lambda parsed: True)
+        alts = [ir.Regex(rx) for parsed, rx in number_variants(v) if keep(parsed)]
         return ir_alt(*alts) if alts else ir.NOTHING
     sep = ir.seq(ws, ir.Literal(","), ws)
     if isinstance(v, list):

@@ -115,3 +115,28 @@ def test_float_safe_bounds():
     assert N.float_safe_upper(N.Bound(0, True)) == Decimal("-1E-20")
     big = N.float_safe_lower(N.Bound(2 ** 60 + 1))
     assert float(big) >= 2 ** 60 + 1
+
+
+DYADIC_SCHEMAS = [
+    {"multipleOf": 1.5}, {"multipleOf": 0.75, "type": "number"}, {"multipleOf": 0.375},
+    {"type": "integer", "multipleOf": 1.5}, {"multipleOf": 2.5, "maximum": 20},
+    {"multipleOf": 1.5, "minimum": -3, "exclusiveMaximum": 9},
+    {"$schema": "http://json-schema.org/draft-04/schema#", "multipleOf": 1.5},
+    {"multipleOf": 1.5, "not": {"multipleOf": 3}}, {"type": "integer", "not": {"multipleOf": 4}},
+]
+
+
+@pytest.mark.parametrize("schema", DYADIC_SCHEMAS, ids=json.dumps)
+def test_multiple_of_p_over_power_of_two_is_exact_on_decimals(schema):
+    """multipleOf p/2^k (1.5, 0.75, 0.375): jsonschema divides exactly in floating point, so the
+    multiples are the decimals whose value times 2^k is a multiple of p — integral or not. Checked on
+    every decimal -12.000 .. 12.000 in steps of 0.125 written with 0–3 fraction digits."""
+    a = automaton(schema)
+    v = validator(schema)
+    for n in range(-96, 97):
+        x = Decimal(n) / 8
+        spellings = {str(x.quantize(Decimal(10) ** -d)) for d in (1, 2, 3) if x == x.quantize(Decimal(10) ** -d)}
+        if x == int(x):
+            spellings.add(str(int(x)))
+        for s in spellings:
+            assert accepts(a, s) == v.is_valid(json.loads(s)), s
