@@ -189,7 +189,7 @@ def test_enum_const_spellings():
     # inside arrays and objects numbers compare by value, whatever the draft (JSTS enum#10, #12)
     check({"enum": [[0], {"a": 1, "b": 2.5}]}, good=['[0]', '[0.0]', '[-0]', '{"a": 1.0, "b": 2.50}', '{"b": 2.5, "a": 1}'],
           bad=['[false]', '{"a": true, "b": 2.5}', '[0.5]'])
-    check({"$schema": "http://json-schema.org/draft-04/schema#", "const": [1]}, good=['[1]', '[1.0]'], bad=['[true]'])
+    check({"$schema": "http://json-schema.org/draft-04/schema#", "enum": [[1]]}, good=['[1]', '[1.0]'], bad=['[true]'])
 
 
 def test_booleans_null_and_types():
