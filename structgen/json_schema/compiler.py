@@ -570,11 +570,15 @@ class SchemaCompiler:
 
     def _integral_fraction_spellings(self, lo_b, hi_b, m: int, excluded: list, not_divs: tuple[int, ...]) -> ir.Expr:
         """``I.0…`` spellings of integers (|I| < 10**15, where the double is exact) in the bounds,
-        divisible by ``m`` and by none of ``not_divs``."""
+        divisible by ``m`` and by none of ``not_divs`` (none when that automaton is too large:
+        sound, integers keep their plain spelling)."""
         lim = N.FRAC_INT_LIMIT - 1
         lo_b = N.tighter_lower(lo_b, N.Bound(-lim))
         hi_b = N.tighter_upper(hi_b, N.Bound(lim))
-        ints = self._multiple_of(lo_b, hi_b, m, excluded, not_divs)
+        try:
+            ints = self._multiple_of(lo_b, hi_b, m, excluded, not_divs)
+        except fsa.AutomatonTooLarge:  # 15-digit bound x remainders: keep the plain spellings only
+            return ir.NOTHING
         if ints == ir.NOTHING:
             return ir.NOTHING
         return ir.seq(ints, ir.Regex(r"\.0+"))

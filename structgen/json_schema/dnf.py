@@ -22,6 +22,8 @@ what makes recursive schemas work.
 """
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Optional
 
@@ -41,6 +43,8 @@ MAX_DISJOINT_STEPS = 2000
 MAX_DISJOINT_NESTING = 6
 
 #: keywords that belong together (interpreted jointly)
+#: anyOf branches whose every combination is expanded under unevaluated* (see _branch_unions)
+MAX_UNION_BRANCHES = 4
 STR = frozenset(("string",))
 NUM = frozenset(("int", "frac"))
 _NUMBER_KW = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
@@ -314,6 +318,8 @@ class DnfBuilder:
             return out
         if k == "anyOf":
             alts = [self.dnf(self.child(node, sub, "anyOf", i), False, guard) for i, sub in enumerate(v)]
+            if self.ctx.uses_unevaluated and len(alts) > 1:
+                alts += self._branch_unions(alts)
             return _and(out, _or(*alts))
         if k == "oneOf":
             if len(out) == 1:
@@ -329,6 +335,23 @@ class DnfBuilder:
         if k == "$ref":
             return _and(out, self._ref(node, guard, False))
         return _and(out, self._dependencies(node, k, guard, neg=False))
+
+    def _branch_unions(self, alts: list[list[Clause]]) -> list[list[Clause]]:
+        """For ``unevaluated*``: a value meeting several ``anyOf`` branches is evaluated by all of
+        them, so each set of branches also contributes its conjunction (whose annotations are the
+        union). All sets for up to :data:`MAX_UNION_BRANCHES` branches, pairs for up to twice as
+        many; beyond that a value meeting several branches only gets one branch's annotations
+        (sound, stricter)."""
+        n = len(alts)
+        sizes = range(2, n + 1) if n <= MAX_UNION_BRANCHES else (2,) if n <= 2 * MAX_UNION_BRANCHES else ()
+        out = []
+        for size in sizes:
+            for group in itertools.combinations(range(n), size):
+                acc = alts[group[0]]
+                for i in group[1:]:
+                    acc = _and(acc, alts[i])
+                out.append(acc)
+        return out
 
     def _number_bounds(self, s: dict) -> NumberSpec:
         lower = upper = None

@@ -346,6 +346,23 @@ def test_unevaluated_properties_and_items():
           good=['["a", 1, 2]'], bad=['["a", "b"]'])
 
 
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_unevaluated_properties_see_every_matching_any_of_branch(n):
+    """A value meeting several anyOf branches is evaluated by all of them (JSTS
+    unevaluatedProperties#11): {"k0": 0, "k1": 1} meets branches 0 and 1, so both keys are
+    evaluated. Exact for up to 4 branches; with 5 only pairs are combined (3 matches: rejected)."""
+    from .helpers import assert_exact
+
+    keys = [f"k{i}" for i in range(n)]
+    schema = {"type": "object", "unevaluatedProperties": False,
+              "anyOf": [{"properties": {k: {"const": i}}, "required": [k]} for i, k in enumerate(keys)]}
+    if n <= 4:
+        assert_exact(schema, keys + ["z"], [0, 1, 2], property_order="any")
+    else:
+        a = automaton(schema, property_order="any")
+        assert accepts(a, '{"k0": 0, "k3": 3}') and not accepts(a, '{"k0": 0, "z": 1}')
+
+
 def test_invalid_and_empty_schemas():
     with pytest.raises(InvalidSchemaError):
         schema_to_ir({"type": "nonsense"})
