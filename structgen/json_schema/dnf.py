@@ -638,11 +638,15 @@ class DnfBuilder:
             elif k == "pattern":
                 out.append(Clause(types=STR, string=StringSpec(not_patterns=((v, ptr + "/pattern"),))))
             elif k == "format":
-                from .formats import format_regexes
+                from .formats import EXACT_FORMAT_SEARCH, format_regexes
 
                 if not isinstance(v, str) or (not format_regexes(v) and v not in self.ctx.format_checker.checkers):
                     continue  # an annotation: always satisfied, so its negation is empty
                 if v in self.ctx.format_checker.checkers:
+                    if v in EXACT_FORMAT_SEARCH:  # strings the checker refuses: exactly expressible
+                        out.append(Clause(types=STR, string=StringSpec(
+                            not_patterns=((EXACT_FORMAT_SEARCH[v], ptr + "/format"),))))
+                        continue
                     self._unsup(f"'not' of the checked format {v!r}", "format", ptr)
                 # a format jsonschema does not check holds for every value: its negation is empty
                 continue

@@ -115,6 +115,16 @@ FORMAT_REGEXES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: formats whose checker in ``jsonschema`` accepts exactly the strings this ``re.search`` pattern
+#: finds (checked by brute force in the tests), so ``not: {format: …}`` is expressible exactly
+EXACT_FORMAT_SEARCH: dict[str, str] = {
+    "email": "@",
+    "idn-email": "@",
+    "date": rf"\A{DATE}\Z",
+    "ipv4": rf"\A{IPV4}\Z",
+}
+
+
 def format_regexes(name: str) -> tuple[str, ...]:
     """Candidate regexes for ``name`` (empty: not enforced, any string)."""
     return FORMAT_REGEXES.get(name, ())

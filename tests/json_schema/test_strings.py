@@ -198,3 +198,33 @@ def test_a_format_jsonschema_checks_without_a_language_here_is_refused():
     finally:
         del checker.checkers["x-even-length"]
     automaton({"type": "string", "format": "x-even-length"})  # an annotation again
+
+
+def test_negated_checked_formats_with_exact_languages():
+    """``not: {format: …}`` for formats whose jsonschema checker is an exact regular language
+    (email, date, ipv4): accepted iff valid, on strings near the languages and other types."""
+    import random
+
+    from jsonschema import FormatChecker
+
+    from structgen.json_schema.formats import EXACT_FORMAT_SEARCH
+
+    checker = FormatChecker()
+    rng = random.Random(3)
+    dates = [f"{y:04d}-{m:02d}-{d:02d}" for y in (0, 1, 1900, 2000, 2023, 2024, 9999)
+             for m in (0, 1, 2, 12, 13) for d in (0, 1, 28, 29, 30, 31, 32)]
+    ips = [".".join(str(rng.choice([rng.randint(0, 300), rng.randint(0, 9)])) for _ in range(rng.choice([3, 4, 4, 5])))
+           for _ in range(300)] + ["01.2.3.4", "1.2.3.4", "255.255.255.255", "1.2.3.4 "]
+    texts = dates + ips + ["a@b", "@", "ab", "", "é@x"]
+    for fmt in ("email", "date", "ipv4"):
+        for s in texts:  # the regex is exactly the checker
+            assert (re.search(EXACT_FORMAT_SEARCH[fmt], s) is not None) == checker.conforms(s, fmt), (fmt, s)
+        schema = {"not": {"format": fmt}}
+        a = automaton(schema)
+        v = validator(schema)
+        for s in texts[::7] + ["a@b", "2024-02-29", "2023-02-29", "1.2.3.4"]:
+            assert accepts(a, json.dumps(s)) == v.is_valid(s), (fmt, s)
+        for t in ["3", "null", "[]"]:
+            assert not accepts(a, t)
+    with pytest.raises(UnsupportedSchemaError):
+        automaton({"not": {"format": "uuid"}})  # the uuid checker accepts more than its regex
