@@ -44,7 +44,8 @@ from . import lang as L
 if TYPE_CHECKING:  # pragma: no cover
     from .compiler import SchemaCompiler
 
-MAX_PATTERN_CELLS_PATTERNS = 6
+#: most non-empty pattern cells (sets of patternProperties a key can match together) per object
+MAX_PATTERN_CELLS = 64
 #: most alternatives the witnesses of one object clause may expand into
 MAX_WITNESS_ALTERNATIVES = 64
 #: largest maxProperties slack enforced exactly together with a witness among additional members
@@ -60,6 +61,33 @@ def _search(pattern: str, name: str) -> bool:
         return re.search(pattern, name) is not None
     except re.error:  # validated by check_schema; defensive
         return False
+
+
+def _pattern_cells(langs: list[L.Lang]) -> Optional[list[int]]:
+    """The sets of patterns (bit masks) that some string matches exactly — it matches the
+    patterns in the set and no other — found by splitting the string space pattern by pattern and
+    dropping empty parts, so mostly disjoint patterns give few cells (not 2^n). None past
+    :data:`MAX_PATTERN_CELLS` cells or when an automaton is too large."""
+    from . import fsa
+    from .pyregex import ANY_STRING
+
+    budget = 8000
+    try:
+        cells = [(0, fsa.from_lang(ANY_STRING, budget))]
+        for i, lang in enumerate(langs):
+            d = fsa.from_lang(lang, budget)
+            nxt = []
+            for mask, c in cells:
+                for part, m in ((fsa.product(c, d, "and", budget), mask | 1 << i),
+                                (fsa.product(c, d, "diff", budget), mask)):
+                    if not part.is_empty():
+                        nxt.append((m, part))
+            if len(nxt) > MAX_PATTERN_CELLS:
+                return None
+            cells = nxt
+    except fsa.AutomatonTooLarge:
+        return None
+    return [m for m, _ in cells]
 
 
 def listed_value_conj(spec: ObjectSpec, name: str) -> Conj:
@@ -414,10 +442,11 @@ def _extras(comp: "SchemaCompiler", spec: ObjectSpec, names: list[str],
     """Alternation of additional members (key : value), or None when none are allowed. With
     ``witnesses``: only the members that also meet every one of them."""
     pats = [(j, pat, conj, ptr) for j, p in enumerate(spec.pieces) for pat, conj, ptr in p.patterns]
-    if len(pats) > MAX_PATTERN_CELLS_PATTERNS:
-        comp.unsupported(f"more than {MAX_PATTERN_CELLS_PATTERNS} patternProperties in one object",
-                         "patternProperties", spec.pointer)
-        pats = pats[:MAX_PATTERN_CELLS_PATTERNS]
+    masks = _pattern_cells([pattern_lang(pat, ptr, "patternProperties") for _, pat, _, ptr in pats])
+    if masks is None:
+        comp.unsupported(f"patternProperties whose overlaps make more than {MAX_PATTERN_CELLS} cells (or "
+                         "too large automata)", "patternProperties", spec.pointer)
+        pats, masks = [], [0]
     names_lang = comp.property_names_lang(spec.names, spec.pointer) if spec.names else None
     if names_lang is not None and L.is_nothing(names_lang):
         return None
@@ -436,7 +465,7 @@ def _extras(comp: "SchemaCompiler", spec: ObjectSpec, names: list[str],
         w_names += [n for n in witness.out_names if n not in names and n not in w_names]
         w_value += witness.value
     cells = []
-    for mask in range(1 << len(pats)):
+    for mask in masks:
         on = [pats[i] for i in range(len(pats)) if mask >> i & 1]
         off = [pats[i] for i in range(len(pats)) if not mask >> i & 1]
         conj: tuple = ()

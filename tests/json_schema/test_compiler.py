@@ -60,6 +60,20 @@ def test_pattern_properties_cells():
     assert_sound(schema, n=20)
 
 
+def test_many_mostly_disjoint_pattern_properties():
+    """19 patterns like '^name:(en|nl)$' (MaskBench o12334) make 2^19 pattern sets, but only the
+    sets some key can match exactly become cells: here 12 disjoint prefixes plus ':en$', which
+    overlaps the 12 of them that end in ':en'."""
+    from .helpers import assert_exact
+
+    prefixes = [f"p{i}" for i in range(12)]
+    pats = {f"^{p}:(en|nl)$": ({"type": "integer"} if i % 2 else {"type": "string"}) for i, p in enumerate(prefixes)}
+    pats[":en$"] = {"enum": [1, "a"]}
+    schema = {"type": "object", "patternProperties": pats, "additionalProperties": False}
+    assert_exact(schema, ["p0:en", "p1:en", "p1:nl", "p11:nl", "q:en", "p0"], [1, "a", "b", 2], max_members=2,
+                 property_order="any")
+
+
 def test_property_names_and_counts():
     check({"type": "object", "propertyNames": {"maxLength": 3}}, good=['{"abc": 1}'], bad=['{"abcd": 1}'])
     check({"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "minProperties": 2, "maxProperties": 2,
