@@ -19,6 +19,7 @@ raises :class:`~structgen.errors.UnsupportedSchemaError` (``lenient=True``: a
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 from typing import Any, Optional
 
 from ..errors import UnsatisfiableSchemaError, UnsupportedSchemaError
@@ -490,6 +491,17 @@ class SchemaCompiler:
         # 'not' of multipleOf k (k an integer): integers with a remainder (also spelled I.0…);
         # non-integral numbers are never multiples
         not_divs = tuple(sorted({m for m, _ in spec.not_multiples}))
+        if not_divs:
+            from math import lcm
+
+            small = (lower is not None and upper is not None
+                     and Fraction(upper.value) - Fraction(lower.value) < SMALL_INT_RANGE)
+            if not small and lcm(*not_divs, *divisors) > MAX_NOT_MULTIPLE_MODULUS:
+                # the remainder automaton has one state per residue of the combined modulus
+                self.unsupported(f"'not' of multipleOf: combined modulus {lcm(*not_divs, *divisors)} above "
+                                 f"{MAX_NOT_MULTIPLE_MODULUS} on an unbounded range", "multipleOf",
+                                 spec.not_multiples[0][1])
+                not_divs = ()
         if divisors:
             from math import lcm
 
@@ -591,6 +603,12 @@ class SchemaCompiler:
             ilo, ihi = N.int_bounds(a, b)
             if ilo is not None and ihi is not None and ilo > ihi:
                 continue
+            if ilo is not None and ihi is not None and ihi - ilo < SMALL_INT_RANGE:
+                # few candidates: list them (remainder automata for large divisors are slow)
+                ns = [str(n) for n in range(ilo, ihi + 1) if n % m == 0 and all(n % k for k in not_divs)]
+                if ns:
+                    parts.append(ir.Regex(L.to_regex(in_lang(ns))))
+                continue
             d = N.multiple_of_int_dfa(ilo, ihi, m, not_divisors=not_divs)
             if d.is_empty():
                 continue
@@ -648,6 +666,12 @@ class SchemaCompiler:
             self._arr_memo[key] = ir.NOTHING
             return ir.NOTHING
         return ir.Ref(name)
+
+
+#: integer ranges under multipleOf with fewer values than this are listed, not automata
+SMALL_INT_RANGE = 4096
+#: largest lcm of the divisors under 'not' of multipleOf (and multipleOf) on a range that is not small
+MAX_NOT_MULTIPLE_MODULUS = 1000
 
 
 def _float_safe(a, b):

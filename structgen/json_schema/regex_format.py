@@ -4,8 +4,8 @@ The set of valid Python regexes is context-free (groups nest), not regular. Two 
 
 - :func:`regex_format_grammar`: a recursive grammar (groups nested to any depth), used when the
   format is a string's only constraint, the common case;
-- :data:`REGEX_SUBSET`: a regular subset with groups nested up to :data:`REGULAR_GROUP_DEPTH`
-  levels, used when the format has to be intersected with other string constraints, and
+- :data:`REGEX_SUBSET`: a regular subset without groups (:data:`REGULAR_GROUP_DEPTH`) and with a
+  simpler set syntax, used when the format has to be intersected with other string constraints, and
   :data:`REGEX_PLAIN` (no metacharacters at all) when that intersection is too large (length
   bounds usually are).
 
@@ -25,8 +25,9 @@ from typing import Callable
 from ..cfg import ir
 from .irtools import alt as ir_alt
 
-#: group nesting depth of the regular subset :data:`REGEX_SUBSET`
-REGULAR_GROUP_DEPTH = 2
+#: group nesting depth of the regular subset :data:`REGEX_SUBSET` (0: no groups; one level of
+#: groups is already past the automaton budgets of string intersections)
+REGULAR_GROUP_DEPTH = 0
 
 
 def _ordered_pairs() -> str:
@@ -83,11 +84,17 @@ PLAIN_ATOM = rf"(?:{LITERAL}|\.|{ESCAPE}|{CHAR_CLASS})"
 GROUP_OPEN = r"\((?:\?[:=!])?"
 
 
+#: a simpler set for the regular subset (its regex is parsed and determinized, so size matters):
+#: a literal "-" only first or last
+_SIMPLE_CLASS = rf"\[(?:\^-?(?:{_RANGE}|{_SET_SINGLE})+|-?(?:{_RANGE}|{_SET_FIRST})(?:{_RANGE}|{_SET_SINGLE})*)-?\]"
+
+
 def _regular(depth: int) -> str:
+    atom = rf"(?:{LITERAL}|\.|{ESCAPE}|{_SIMPLE_CLASS})"
     expr = None
     for _ in range(depth + 1):
         group = rf"|{GROUP_OPEN}{expr}\)" if expr is not None else ""
-        seq = rf"(?:(?:{PLAIN_ATOM}{group})(?:{QUANTIFIER})?|{ANCHOR})*"
+        seq = rf"(?:(?:{atom}{group})(?:{QUANTIFIER})?|{ANCHOR})*"
         expr = rf"{seq}(?:\|{seq})*"
     return expr
 

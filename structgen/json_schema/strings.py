@@ -41,8 +41,10 @@ def pattern_lang(pattern: str, pointer: str, keyword: str = "pattern") -> L.Lang
         raise InvalidSchemaError(f"{e} (at {pointer or '#'})") from None
 
 
-def format_langs(name: str) -> list[L.Lang]:
-    return [fullmatch_language_dotall(rx) for rx in format_regexes(name)]
+@functools.lru_cache(maxsize=64)
+def format_langs(name: str) -> tuple[L.Lang, ...]:
+    """The candidate languages of a format (parsed once per process)."""
+    return tuple(fullmatch_language_dotall(rx) for rx in format_regexes(name))
 
 
 def fullmatch_language_dotall(rx: str) -> L.Lang:
