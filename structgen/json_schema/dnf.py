@@ -28,6 +28,7 @@ from dataclasses import replace
 from typing import Any, Callable, Iterable, Optional
 
 from ..errors import CompileLimitError, InvalidSchemaError, UnsupportedSchemaError
+from .formats import checker_verified
 from .numbers import Bound
 from .refs import Node, SchemaContext
 from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, KeyWitness, NumberSpec, ObjectSpec,
@@ -191,6 +192,10 @@ class DnfBuilder:
                 base = base.merge(Clause(string=StringSpec(patterns=((v, ptr + "/pattern"),))))
             elif k == "format":
                 if isinstance(v, str):
+                    if not checker_verified(v, self.ctx.format_checker):
+                        self._unsup(f"format {v!r}: this draft's jsonschema checker is not the one structgen's "
+                                    "language for it was verified against", "format", ptr)
+                        continue
                     base = base.merge(Clause(string=StringSpec(formats=((v, ptr + "/format"),))))
             elif k in _NUMBER_KW:
                 done.update(_NUMBER_KW)
@@ -643,7 +648,7 @@ class DnfBuilder:
                 if not isinstance(v, str) or (not format_regexes(v) and v not in self.ctx.format_checker.checkers):
                     continue  # an annotation: always satisfied, so its negation is empty
                 if v in self.ctx.format_checker.checkers:
-                    if v in EXACT_FORMAT_SEARCH:  # strings the checker refuses: exactly expressible
+                    if v in EXACT_FORMAT_SEARCH and checker_verified(v, self.ctx.format_checker):  # strings the checker refuses: exactly expressible
                         out.append(Clause(types=STR, string=StringSpec(
                             not_patterns=((EXACT_FORMAT_SEARCH[v], ptr + "/format"),))))
                         continue

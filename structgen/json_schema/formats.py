@@ -116,13 +116,37 @@ FORMAT_REGEXES: dict[str, tuple[str, ...]] = {
 
 
 #: formats whose checker in ``jsonschema`` accepts exactly the strings this ``re.search`` pattern
-#: finds (checked by brute force in the tests), so ``not: {format: …}`` is expressible exactly
+#: finds (checked by brute force and random strings in the tests), so ``not: {format: …}`` is
+#: expressible exactly. ``date-time``/``time``: ``rfc3339-validator`` matches the upper-cased text
+#: with ``$``, which also admits one trailing newline; ``ipv6``: ``ipaddress.IPv6Address`` without
+#: a scope id.
 EXACT_FORMAT_SEARCH: dict[str, str] = {
     "email": "@",
     "idn-email": "@",
     "date": rf"\A{DATE}\Z",
     "ipv4": rf"\A{IPV4}\Z",
+    "ipv6": rf"\A{IPV6}\Z",
+    "date-time": rf"\A{DATE_TIME}\n?\Z",
+    "time": rf"\A{TIME}\n?\Z",
 }
+
+#: the ``jsonschema`` checker functions (by name) the regexes of the formats it checks were verified
+#: against. A validator class whose checker is another function -- Draft 3's ``time`` is
+#: ``strptime("%H:%M:%S")`` -- gets no regex: such a format raises instead.
+VERIFIED_CHECKERS: dict[str, str] = {
+    "date": "is_date", "time": "is_time", "date-time": "is_datetime", "email": "is_email",
+    "idn-email": "is_email", "ipv4": "is_ipv4", "ipv6": "is_ipv6", "uuid": "is_uuid",
+    "idn-hostname": "is_idn_host_name", "json-pointer": "is_json_pointer",
+    "relative-json-pointer": "is_relative_json_pointer", "regex": "is_regex",
+}
+
+
+def checker_verified(name: str, format_checker) -> bool:
+    """False when ``format_checker`` checks ``name`` with a function other than the one this
+    module's languages for ``name`` were verified against (True for unchecked formats)."""
+    entry = format_checker.checkers.get(name)
+    want = VERIFIED_CHECKERS.get(name)
+    return entry is None or want is None or getattr(entry[0], "__name__", None) == want
 
 
 def format_regexes(name: str) -> tuple[str, ...]:

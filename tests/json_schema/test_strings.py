@@ -200,31 +200,73 @@ def test_a_format_jsonschema_checks_without_a_language_here_is_refused():
     automaton({"type": "string", "format": "x-even-length"})  # an annotation again
 
 
-def test_negated_checked_formats_with_exact_languages():
-    """``not: {format: …}`` for formats whose jsonschema checker is an exact regular language
-    (email, date, ipv4): accepted iff valid, on strings near the languages and other types."""
-    import random
+def _format_probe_texts(rng) -> dict[str, list[str]]:
+    """Strings near each exactly-checked format's language: valid ones, and mutations of them."""
+    import ipaddress
 
-    from jsonschema import FormatChecker
-
-    from structgen.json_schema.formats import EXACT_FORMAT_SEARCH
-
-    checker = FormatChecker()
-    rng = random.Random(3)
     dates = [f"{y:04d}-{m:02d}-{d:02d}" for y in (0, 1, 1900, 2000, 2023, 2024, 9999)
              for m in (0, 1, 2, 12, 13) for d in (0, 1, 28, 29, 30, 31, 32)]
     ips = [".".join(str(rng.choice([rng.randint(0, 300), rng.randint(0, 9)])) for _ in range(rng.choice([3, 4, 4, 5])))
            for _ in range(300)] + ["01.2.3.4", "1.2.3.4", "255.255.255.255", "1.2.3.4 "]
-    texts = dates + ips + ["a@b", "@", "ab", "", "é@x"]
-    for fmt in ("email", "date", "ipv4"):
-        for s in texts:  # the regex is exactly the checker
-            assert (re.search(EXACT_FORMAT_SEARCH[fmt], s) is not None) == checker.conforms(s, fmt), (fmt, s)
+    pieces = ["::", ":", "0", "1", "ffff", "FFFF", "12345", "abcd", "g", "", "1.2.3.4", "01.2.3.4", "%eth0", "%", "."]
+    v6 = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 10))) for _ in range(1500)]
+    for _ in range(1500):
+        a = ipaddress.IPv6Address(rng.getrandbits(128) if rng.random() < .5
+                                  else rng.getrandbits(16) << rng.choice([0, 16, 64, 112]))
+        t = rng.choice([a.compressed, a.exploded, a.compressed.upper()])
+        if rng.random() < .3:
+            t = t.rsplit(":", 2)[0] + ":" + ".".join(str(rng.randint(0, 255)) for _ in range(4))
+        if rng.random() < .5:
+            i = rng.randrange(len(t) + 1)
+            t = t[:i] + rng.choice([":", "::", "0", "", ".", "1", "\n", " "]) + t[i + rng.randint(0, 2):]
+        v6.append(t)
+    times = [f"{rng.choice([0, 9, 23, 24]):02d}:{rng.choice([0, 59, 60]):02d}:{rng.choice([0, 59, 60]):02d}"
+             + rng.choice(["", ".5", ".", ".123"]) + rng.choice(["Z", "z", "+01:00", "-23:59", "+24:00", "", "Zz"])
+             + rng.choice(["", "", "\n", "\n\n", " "]) for _ in range(3000)]
+    date_times = [rng.choice(dates) + rng.choice(["T", "t", " ", "Tt"]) + t for t in times]
+    other = ["a@b", "@", "ab", "", "é@x"]
+    return {"email": dates[:20] + other, "date": dates + ips[:20] + other, "ipv4": ips + dates[:20] + other,
+            "ipv6": v6 + ips[:50] + other, "time": times + other, "date-time": date_times + other}
+
+
+def test_negated_checked_formats_with_exact_languages():
+    """``not: {format: …}`` for formats whose jsonschema checker is an exact regular language
+    (email, date, ipv4, ipv6, time, date-time): the search pattern agrees with the checker on
+    strings near each language, and the compiled negation accepts iff valid, other types never."""
+    import random
+
+    from jsonschema import Draft202012Validator
+
+    from structgen.json_schema.formats import EXACT_FORMAT_SEARCH
+
+    checker = Draft202012Validator.FORMAT_CHECKER
+    texts = _format_probe_texts(random.Random(3))
+    assert set(texts) <= set(EXACT_FORMAT_SEARCH)
+    for fmt, probes in texts.items():
+        n_valid = 0
+        for s in probes:  # the regex is exactly the checker
+            ok = checker.conforms(s, fmt)
+            n_valid += ok
+            assert (re.search(EXACT_FORMAT_SEARCH[fmt], s) is not None) == ok, (fmt, s)
+        assert 0 < n_valid < len(probes), fmt  # the probes straddle the language's border
         schema = {"not": {"format": fmt}}
         a = automaton(schema)
         v = validator(schema)
-        for s in texts[::7] + ["a@b", "2024-02-29", "2023-02-29", "1.2.3.4"]:
+        for s in probes[::23] + [p for p in probes if checker.conforms(p, fmt)][:40]:
             assert accepts(a, json.dumps(s)) == v.is_valid(s), (fmt, s)
         for t in ["3", "null", "[]"]:
             assert not accepts(a, t)
     with pytest.raises(UnsupportedSchemaError):
         automaton({"not": {"format": "uuid"}})  # the uuid checker accepts more than its regex
+
+
+def test_formats_need_the_checker_they_were_verified_against():
+    """A validator whose checker for a format is another function than the one structgen's
+    language was verified against (Draft 3's strptime ``time``) gets no language for it."""
+    from jsonschema import Draft3Validator, Draft202012Validator
+
+    from structgen.json_schema.formats import checker_verified
+
+    assert checker_verified("time", Draft202012Validator.FORMAT_CHECKER)
+    assert not checker_verified("time", Draft3Validator.FORMAT_CHECKER)
+    assert checker_verified("x-unknown", Draft3Validator.FORMAT_CHECKER)
