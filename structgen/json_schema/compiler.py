@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from fractions import Fraction
+from math import lcm
 from typing import Any, Optional
 
 from ..errors import UnsatisfiableSchemaError, UnsupportedSchemaError
@@ -492,27 +493,29 @@ class SchemaCompiler:
         # non-integral numbers are never multiples
         not_divs = tuple(sorted({m for m, _ in spec.not_multiples}))
         if not_divs:
-            from math import lcm
-
             small = (lower is not None and upper is not None
                      and Fraction(upper.value) - Fraction(lower.value) < SMALL_INT_RANGE)
-            if not small and lcm(*not_divs, *divisors) > MAX_NOT_MULTIPLE_MODULUS:
+            modulus = lcm(*not_divs, *divisors)
+            if not small and modulus > MAX_NOT_MULTIPLE_MODULUS:
                 # the remainder automaton has one state per residue of the combined modulus
-                self.unsupported(f"'not' of multipleOf: combined modulus {lcm(*not_divs, *divisors)} above "
+                self.unsupported(f"'not' of multipleOf: combined modulus {modulus} above "
                                  f"{MAX_NOT_MULTIPLE_MODULUS} on an unbounded range", "multipleOf",
                                  spec.not_multiples[0][1])
                 not_divs = ()
         if divisors:
-            from math import lcm
-
+            step = lcm(*divisors)
             parts = []
             if int_ok:
-                parts.append(self._multiple_of(lower, upper, lcm(*divisors), excluded, not_divs))
+                parts.append(self._multiple_of(lower, upper, step, excluded, not_divs))
             # decimal spellings: multiples of 1/q for the smallest such unit divisor, or of one
             # divisor p/q when it is the only one (other combinations: integers only, sound)
-            pq = (1, min(unit_fracs)) if unit_fracs and all_unit else fractional[0] if len(spec.multiples) == 1 and fractional else None
+            pq = None
+            if unit_fracs and all_unit:
+                pq = (1, min(unit_fracs))
+            elif len(spec.multiples) == 1 and fractional:
+                pq = fractional[0]
             if pq is None and ((int_ok and draft6) or (frac_ok and not draft6)):
-                parts.append(self._integral_fraction_spellings(lower, upper, lcm(*divisors), excluded, not_divs))
+                parts.append(self._integral_fraction_spellings(lower, upper, step, excluded, not_divs))
             if pq is not None and (frac_ok or draft6):
                 lim = N.Bound(2 ** 40, True)
                 lo2, hi2 = N.tighter_lower(lower, N.Bound(-(2 ** 40), True)), N.tighter_upper(upper, lim)

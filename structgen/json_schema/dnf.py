@@ -28,7 +28,7 @@ from dataclasses import replace
 from typing import Any, Callable, Iterable, Optional
 
 from ..errors import CompileLimitError, InvalidSchemaError, UnsupportedSchemaError
-from .formats import checker_verified
+from .formats import EXACT_FORMAT_SEARCH, checker_verified, format_regexes
 from .numbers import Bound
 from .refs import Node, SchemaContext
 from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, KeyWitness, NumberSpec, ObjectSpec,
@@ -43,11 +43,12 @@ MAX_DISJOINT_STEPS = 2000
 #: need proofs (``depth`` counts only the levels of one proof), so this bounds the recursion
 MAX_DISJOINT_NESTING = 6
 
-#: keywords that belong together (interpreted jointly)
 #: anyOf branches whose every combination is expanded under unevaluated* (see _branch_unions)
 MAX_UNION_BRANCHES = 4
+#: the types a negated string / number keyword restricts to
 STR = frozenset(("string",))
 NUM = frozenset(("int", "frac"))
+#: keywords that belong together (interpreted jointly)
 _NUMBER_KW = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _OBJECT_PIECE_KW = ("properties", "patternProperties", "additionalProperties")
 _ARRAY_PIECE_KW = ("items", "prefixItems", "additionalItems")
@@ -643,12 +644,11 @@ class DnfBuilder:
             elif k == "pattern":
                 out.append(Clause(types=STR, string=StringSpec(not_patterns=((v, ptr + "/pattern"),))))
             elif k == "format":
-                from .formats import EXACT_FORMAT_SEARCH, format_regexes
-
                 if not isinstance(v, str) or (not format_regexes(v) and v not in self.ctx.format_checker.checkers):
                     continue  # an annotation: always satisfied, so its negation is empty
                 if v in self.ctx.format_checker.checkers:
-                    if v in EXACT_FORMAT_SEARCH and checker_verified(v, self.ctx.format_checker):  # strings the checker refuses: exactly expressible
+                    # strings the checker refuses: exactly expressible when it is a regular language
+                    if v in EXACT_FORMAT_SEARCH and checker_verified(v, self.ctx.format_checker):
                         out.append(Clause(types=STR, string=StringSpec(
                             not_patterns=((EXACT_FORMAT_SEARCH[v], ptr + "/format"),))))
                         continue
