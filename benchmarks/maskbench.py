@@ -1,7 +1,8 @@
 """MaskBench: per-token mask speed and correctness over real-world JSON Schemas, engine by engine.
 
-For every schema and engine (each (schema, engine) pair runs in an isolated worker process with a
-timeout and an address-space cap; workers are reused until one times out or dies): compile
+For every schema and engine (engine by engine, each engine in its own pool of worker processes
+that load only that engine; each (schema, engine) pair runs in a worker with a timeout and an
+address-space cap; workers are reused until one times out or dies): compile
 (TTFM, µs: compile + first mask), then teacher-force every test instance token by token, timing
 each mask fill (TBM, µs per token); see :mod:`benchmarks.maskbench_eval` for the exact rules.
 Outcomes: passing, compile error, validation error (a valid instance rejected), invalidation error
@@ -89,37 +90,49 @@ def run_maskbench(items, engine_names: Sequence[str], *, tokenizer: str, jobs: i
                   mem_gb: float, writer: JsonlWriter | None, show_progress: bool = True,
                   worker_log: Path | None = None
                   ) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, Any]]:
-    """Run every (item, engine) pair in isolated workers; returns (records, unavailable engines, worker info)."""
+    """Run every (item, engine) pair in isolated workers; returns (records, unavailable engines, worker info).
+
+    Engine-major: each engine gets its own worker pool whose processes load only that engine, and
+    runs every item before the next engine starts. Workers that host one engine keep that
+    engine's caches warm the way a serving process does; workers shared by all engines would run
+    the other engines' compiles (seconds of memory traffic for some) between two tasks of one engine,
+    and restart whenever any engine times out.
+    """
     from benchmarks.worker_pool import WorkerPool
 
-    tasks = [{"engine": eng, "item": it.to_task()} for it in items for eng in engine_names]
     mem = int(mem_gb * (1 << 30)) if mem_gb and mem_gb > 0 else None
     records: list[dict[str, Any]] = []
     unavailable: dict[str, str] = {}
-    pool = WorkerPool("benchmarks.maskbench_eval:init_worker", (tokenizer, list(engine_names)),
-                      "benchmarks.maskbench_eval:run_task", jobs=jobs, timeout=timeout, mem_limit_bytes=mem,
-                      stderr_path=worker_log)
-    bar = progress(total=len(tasks), desc="maskbench", unit="task", disable=not show_progress)
+    memory_kib: dict[str, Any] = {}
+    restarts = retries = 0
+    bar = progress(total=len(items) * len(engine_names), desc="maskbench", unit="task", disable=not show_progress)
     try:
-        for idx, res in pool.run(tasks):
-            task = tasks[idx]
-            item = task["item"]
-            if res.get("outcome") == "unavailable":
-                unavailable[task["engine"]] = res.get("error", "")
-            else:
-                rec = {"type": "schema", "id": item["id"], "category": item["category"], "engine": task["engine"],
-                       "n_tests": len(item["tests"]), **res}
-                records.append(rec)
-                if writer is not None:
-                    writer.write(rec)
-            if bar is not None:
-                bar.update(1)
+        for eng in engine_names:
+            tasks = [{"engine": eng, "item": it.to_task()} for it in items]
+            pool = WorkerPool("benchmarks.maskbench_eval:init_worker", (tokenizer, [eng]),
+                              "benchmarks.maskbench_eval:run_task", jobs=jobs, timeout=timeout,
+                              mem_limit_bytes=mem, stderr_path=worker_log)
+            for idx, res in pool.run(tasks):
+                item = tasks[idx]["item"]
+                if res.get("outcome") == "unavailable":
+                    unavailable[eng] = res.get("error", "")
+                else:
+                    rec = {"type": "schema", "id": item["id"], "category": item["category"], "engine": eng,
+                           "n_tests": len(item["tests"]), **res}
+                    records.append(rec)
+                    if writer is not None:
+                        writer.write(rec)
+                if bar is not None:
+                    bar.update(1)
+            info = pool.ready_info if isinstance(pool.ready_info, dict) else {}
+            unavailable.update(info.get("unavailable", {}))
+            memory_kib[eng] = info.get("memory_kib")
+            restarts += pool.restarts
+            retries += pool.retries
     finally:
         if bar is not None:
             bar.close()
-    info = pool.ready_info if isinstance(pool.ready_info, dict) else {}
-    unavailable.update(info.get("unavailable", {}))
-    return records, unavailable, {"memory_kib": info.get("memory_kib"), "worker_restarts": pool.restarts, "worker_retries": pool.retries}
+    return records, unavailable, {"memory_kib": memory_kib, "worker_restarts": restarts, "worker_retries": retries}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -274,10 +287,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text)
     for eng, why in unavailable.items():
         print(f"unavailable: {eng}: {why}")
-    mem = (worker_info.get("memory_kib") or {}).get("VmHWM")
+    rss = ", ".join(f"{eng} {m['VmHWM'] / 1024:.0f}" for eng, m in (worker_info.get("memory_kib") or {}).items()
+                    if m and m.get("VmHWM"))
     print(f"\n{len(records)} results in {time.time() - started:.1f}s -> {out} (worker stderr: {worker_log}; "
           f"worker restarts {worker_info.get('worker_restarts', 0)}"
-          + (f"; worker RSS after set-up {mem / 1024:.0f} MiB" if mem else "") + ")")
+          + (f"; worker RSS after set-up, MiB: {rss}" if rss else "") + ")")
     return 0
 
 
