@@ -23,6 +23,7 @@ what makes recursive schemas work.
 from __future__ import annotations
 
 import itertools
+import json
 
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Optional
@@ -33,7 +34,7 @@ from .numbers import Bound
 from .refs import Node, SchemaContext
 from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, KeyWitness, NumberSpec, ObjectSpec,
                    ObjPiece, StringSpec, conj_key, type_kinds)
-from .values import dedup_values
+from .values import dedup_values, json_equal
 
 MAX_CLAUSES = 256
 #: distinct subschema pairs a oneOf disjointness proof may compare before it gives up (sound: the
@@ -42,6 +43,8 @@ MAX_DISJOINT_STEPS = 2000
 #: proofs that may be in progress at once: a proof computes the DNF of subschemas whose own oneOfs
 #: need proofs (``depth`` counts only the levels of one proof), so this bounds the recursion
 MAX_DISJOINT_NESTING = 6
+#: strings a pattern may match for a disjointness proof to enumerate them (``^(a|b)$`` tags)
+MAX_PATTERN_WORDS = 64
 
 #: anyOf branches whose every combination is expanded under unevaluated* (see _branch_unions)
 MAX_UNION_BRANCHES = 4
@@ -77,6 +80,78 @@ def _and(a: list[Clause], b: list[Clause]) -> list[Clause]:
     return out
 
 
+def _and_negation(a: list[Clause], neg: list[Clause]) -> list[Clause]:
+    """``a ∧ neg`` where ``neg`` is a negation's DNF (its clauses carry no annotations), kept
+    small by absorption: an alternative ``x`` of ``a`` that already implies some clause of ``neg``
+    stays as it is (``x ∧ (y ∨ …) = x``), and a product implied by another product is dropped
+    (``p ∨ q = q`` when ``p ⊆ q``) when what ``p`` adds beyond ``q`` evaluates nothing. Exact."""
+    out: list[Clause] = []
+    for x in a:
+        if any(_implies(x, y) for y in neg):
+            out.append(x)
+        else:
+            out.extend(_and([x], neg))
+    if len(out) > 4 * MAX_CLAUSES:
+        raise UnsupportedSchemaError(f"schema expands to more than {MAX_CLAUSES} alternatives", "anyOf", "")
+    keep = []
+    for i, p in enumerate(out):
+        if any((j < i or not _implies(q, p)) and _implies(p, q) and _adds_no_annotations(p, q)
+               for j, q in enumerate(out) if j != i):
+            continue
+        keep.append(p)
+    if len(keep) > MAX_CLAUSES:
+        raise UnsupportedSchemaError(f"schema expands to more than {MAX_CLAUSES} alternatives", "anyOf", "")
+    return keep
+
+
+def _implies(x: Clause, y: Clause) -> bool:
+    """Sound, syntactic: every value that meets ``x`` meets ``y`` — each constraint of ``y`` is
+    one of ``x``'s (or weaker: a wider type set, count bounds, string lengths)."""
+    if not x.types <= y.types:
+        return False
+    if y.enum is not None:
+        if x.enum is None or any(not any(json_equal(v, w) for w in y.enum) for v in x.enum):
+            return False
+    if y.excluded and any(not any(json_equal(v, w) for w, _ in x.excluded) for v, _ in y.excluded):
+        return False
+    xs, ys = x.string, y.string
+    if not ys.trivial and (ys.min_len > xs.min_len
+                           or (ys.max_len is not None and (xs.max_len is None or xs.max_len > ys.max_len))
+                           or not _keys_within(ys.patterns, xs.patterns) or not _keys_within(ys.not_patterns, xs.not_patterns)
+                           or not _keys_within(ys.formats, xs.formats)):
+        return False
+    if not y.number.trivial and y.number != x.number:
+        return False
+    xo, yo = x.obj, y.obj
+    if not yo.trivial:
+        if (not set(yo.required) <= set(xo.required) or yo.min_props > xo.min_props
+                or (yo.max_props is not None and (xo.max_props is None or xo.max_props > yo.max_props))):
+            return False
+        if not yo.piece_keys() <= xo.piece_keys():
+            return False
+        if not {conj_key(c) for c in yo.names} <= {conj_key(c) for c in xo.names}:
+            return False
+        if not {w.key() for w in yo.witnesses} <= {w.key() for w in xo.witnesses}:
+            return False
+    xa, ya = x.arr, y.arr
+    if not ya.trivial and ya.key() != xa.key():
+        return False
+    return True
+
+
+def _keys_within(a: tuple, b: tuple) -> bool:
+    """The string constraints ``a`` (tuples whose first field is the pattern / format) are among ``b``."""
+    return {e[0] if isinstance(e, tuple) else e for e in a} <= {e[0] if isinstance(e, tuple) else e for e in b}
+
+
+def _adds_no_annotations(p: Clause, q: Clause) -> bool:
+    """The object/array pieces ``p`` has beyond ``q``'s evaluate nothing (unevaluated*)."""
+    qo = q.obj.piece_keys()
+    qa = {x.key() for x in q.arr.pieces}
+    return (all(not x.evaluates for x in p.obj.pieces if x.key() not in qo)
+            and all(not x.evaluates for x in p.arr.pieces if x.key() not in qa))
+
+
 def _or(*lists: list[Clause]) -> list[Clause]:
     out: list[Clause] = []
     for lst in lists:
@@ -102,6 +177,10 @@ class DnfBuilder:
         # proven disjoint", the sound answer)
         self._disjoint_memo: dict[tuple, bool] = {}
         self._disjoint_dnf: dict[tuple, Optional[list[Clause]]] = {}
+        # schemas this builder makes up (split cases): one live dict per content, because memo
+        # keys hold a node's ``id(schema)`` -- a dropped temporary's id is reused by the next one
+        self._made_schemas: dict[str, dict] = {}
+        self._pattern_words_memo: dict[str, Optional[list[str]]] = {}
         self._disjoint_steps = 0
         self._disjoint_nesting = 0   # proofs in progress (a branch's DNF may need proofs of its own)
 
@@ -485,7 +564,9 @@ class DnfBuilder:
                 for j in range(k):
                     if overlap[i][j] and acc:
                         neg = [c.with_types(c.types & {t}) for c in self.dnf(parts[j][0], True, guard) if t in c.types]
-                        acc = _and(acc, neg)
+                        acc = _and_negation(acc, neg)
+                        if t == "object":
+                            acc = self._drop_empty_objects(acc)
                 out = _or(out, acc)
         except UnsupportedSchemaError as e:
             self._force_strict -= 1
@@ -495,31 +576,91 @@ class DnfBuilder:
         self._force_strict -= 1
         return out
 
+    def _drop_empty_objects(self, clauses: list[Clause]) -> list[Clause]:
+        """``clauses`` without the object alternatives that provably admit no object: a required
+        property whose value constraints (positive and negated schemas, from the branch and from
+        the negations of the branches it overlaps) have an empty DNF — e.g. ``"type": {"enum":
+        ["Point"]}`` against the negation's "``type`` is not a string". Exact (drops only empty
+        alternatives); it keeps the product of several branches' negations from blowing up."""
+        from .objects import listed_value_conj
+
+        out = []
+        for c in clauses:
+            if "object" in c.types and c.obj.required:
+                for name in c.obj.required:
+                    conj = listed_value_conj(c.obj, name)
+                    if len(conj) < 2 or all(not neg for _, neg in conj):
+                        continue
+                    if self._dnf_for_disjointness(conj) == []:
+                        c = c.with_types(c.types - {"object"})
+                        break
+                if c.empty:
+                    continue
+            out.append(c)
+        return out
+
     def _one_of_objects(self, node: Node, parts: list, guard: tuple, depth: int) -> list[Clause]:
         """``oneOf`` on object values. Overlapping branches are first split on a *discriminator*:
-        a property that the branches constrain; with it present they are often disjoint (e.g.
-        different ``const``), and with it absent branches that require it drop out. The two cases
-        partition the objects, so the result is exact; what still overlaps goes through
-        :meth:`_exactly_one`."""
+        a property that the branches constrain. Split by presence: with it present they are often
+        disjoint, and with it absent branches that require it drop out. Split by value, when the
+        branches allow it finitely many values (``enum``/``const`` tags): one case per value, one
+        for "present with another value", one for "absent"; each branch keeps only the cases its
+        own values allow. The cases partition the objects, so the result is exact; what still
+        overlaps goes through :meth:`_exactly_one`."""
         overlap = self._overlaps(parts)
         if not any(any(r) for r in overlap):
             return _or(*[cl for _, cl in parts])
         if depth > 0:
             best = None
             for name in self._discriminators(parts, overlap):
-                present = self._restrict(parts, self._present(node, [name]))
-                absent = self._restrict(parts, self._absent(node, [name]))
-                ov_p, ov_a = self._overlaps(present), self._overlaps(absent)
-                score = sum(map(sum, ov_p)) + sum(map(sum, ov_a))
-                if score < sum(map(sum, overlap)) and (best is None or score < best[0]):
-                    best = (score, present, absent)
-                    if score == 0:
-                        break
+                splits = [[self._present(node, [name]), self._absent(node, [name])]]
+                values = self._tag_values(parts, name)
+                if values is not None:
+                    splits.append([*(self._has_value(node, name, (v,), False) for v in values),
+                                   self._has_value(node, name, values, True), self._absent(node, [name])])
+                for cases in splits:
+                    restricted = [self._restrict(parts, c, name) for c in cases]
+                    score = sum(sum(map(sum, self._overlaps(r))) for r in restricted)
+                    if score < sum(map(sum, overlap)) and (best is None or score < best[0]):
+                        best = (score, restricted)
+                if best is not None and best[0] == 0:
+                    break
             if best is not None:
-                _, present, absent = best
-                return _or(self._one_of_objects(node, present, guard, depth - 1),
-                           self._one_of_objects(node, absent, guard, depth - 1))
+                return _or(*[self._one_of_objects(node, r, guard, depth - 1) for r in best[1] if r])
         return self._exactly_one(node, parts, "object", guard, overlap)
+
+    def _tag_values(self, parts: list, name: str) -> Optional[tuple]:
+        """The values that the branches listing property ``name`` restrict it to with an
+        ``enum``/``const`` of their own (a tag), when every one of them does (at most 32 values in
+        all); None otherwise. Syntactic, so it stays cheap under recursive schemas."""
+        from .objects import listed_value_conj
+
+        values: list = []
+        for _, cl in parts:
+            for c in cl:
+                if not any(n == name for p in c.obj.pieces for n, _ in p.props):
+                    continue
+                conj = listed_value_conj(c.obj, name)
+                tags = [n.schema["enum"] if "enum" in n.schema else [n.schema["const"]]
+                        for n, neg in conj if not neg and isinstance(n.schema, dict)
+                        and ("enum" in n.schema or "const" in n.schema) and isinstance(n.schema.get("enum", []), list)]
+                if not tags:
+                    return None
+                values.extend(v for v in tags[0] if self._conj_valid(conj, v))
+        values = list(dedup_values(values))
+        return tuple(values) if 2 <= len(values) <= 32 else None
+
+    def _has_value(self, node: Node, name: str, values: tuple, negate: bool) -> Clause:
+        """Objects with property ``name`` present and its value among ``values`` (or, negated,
+        not among them)."""
+        tag = Node(self._made_schema({"enum": list(values)}), node.resolver, node.pointer)
+        piece = ObjPiece(((name, ((tag, negate),)),), (), None, node.pointer, evaluates=False)
+        return Clause(types=frozenset(("object",)), obj=ObjectSpec(pieces=(piece,), required=(name,), pointer=node.pointer))
+
+    def _made_schema(self, schema: dict) -> dict:
+        """The builder's one copy of a schema it made up (kept alive: nodes are memoized by the
+        identity of their schema)."""
+        return self._made_schemas.setdefault(json.dumps(schema, sort_keys=True), schema)
 
     @staticmethod
     def _discriminators(parts: list, overlap: list[list[bool]]) -> list[str]:
@@ -534,11 +675,18 @@ class DnfBuilder:
         ranked = sorted((n for n, c in count.items() if c >= 2), key=lambda n: -count[n])
         return ranked[:8]
 
-    @staticmethod
-    def _restrict(parts: list, c: Clause) -> list:
+    def _restrict(self, parts: list, c: Clause, name: Optional[str] = None) -> list:
+        """Each branch's clauses conjoined with ``c``; alternatives that are provably empty
+        (``name`` is required and its value constraints have an empty DNF) and branches left with
+        none drop out. Where ``name`` may be absent, an unsatisfiable value schema only forbids it."""
+        from .objects import listed_value_conj
+
         out = []
         for n, cl in parts:
             merged = [m for m in (x.merge(c) for x in cl) if not m.empty]
+            if name is not None:
+                merged = [m for m in merged if name not in m.obj.required
+                          or self._dnf_for_disjointness(listed_value_conj(m.obj, name)) != []]
             if merged:
                 out.append((n, merged))
         return out
@@ -786,8 +934,36 @@ class DnfBuilder:
         return all(self._clauses_disjoint(x, y, depth) for x in ca for y in cb)
 
     def _finite_values(self, clauses: list[Clause]):
-        if all(c.enum is not None for c in clauses):
-            return [v for c in clauses for v in c.enum]
+        """A finite list holding every value the clauses admit (as ``jsonschema`` judges them), or
+        None: ``enum``/``const`` values, and the strings of a string clause with a ``pattern``
+        whose (Python-exact) language is finite, such as a ``^tag$`` discriminator."""
+        out: list = []
+        for c in clauses:
+            if c.enum is not None:
+                out.extend(c.enum)
+                continue
+            words = self._pattern_words(c) if c.types == {"string"} else None
+            if words is None:
+                return None
+            out.extend(words)
+        return out
+
+    def _pattern_words(self, c: Clause) -> Optional[list[str]]:
+        """The strings of the first of ``c``'s patterns whose language has at most
+        ``MAX_PATTERN_WORDS`` members (Python's reading of ``$``: a superset of what the engine
+        generates and exactly what ``jsonschema`` accepts), or None."""
+        from .lang import finite_strings
+        from .pyregex import PatternInvalid, PatternUnsupported, search_language_python
+
+        for p, _ in c.string.patterns:
+            if p not in self._pattern_words_memo:
+                try:
+                    cps = finite_strings(search_language_python(p), MAX_PATTERN_WORDS)
+                except (PatternInvalid, PatternUnsupported):
+                    cps = None
+                self._pattern_words_memo[p] = None if cps is None else ["".join(map(chr, w)) for w in cps]
+            if self._pattern_words_memo[p] is not None:
+                return self._pattern_words_memo[p]
         return None
 
     def _conj_valid(self, conj: Conj, v: Any) -> bool:
@@ -872,7 +1048,9 @@ class DnfBuilder:
             return False
         if t == "object":
             oa, ob = a.obj, b.obj
-            if (oa.max_props is not None and oa.max_props < ob.min_props) or (ob.max_props is not None and ob.max_props < oa.min_props):
+            # at least max(minProperties, number of required names) members
+            lo_a, lo_b = max(oa.min_props, len(set(oa.required))), max(ob.min_props, len(set(ob.required)))
+            if (oa.max_props is not None and oa.max_props < lo_b) or (ob.max_props is not None and ob.max_props < lo_a):
                 return True
             for name in [r for r in oa.required if r in ob.required]:
                 pa = _prop_conj(oa, name)

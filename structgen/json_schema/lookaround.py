@@ -385,16 +385,18 @@ def fullmatch_dfa(pattern: str, flags: int = 0) -> fsa.DFA:
     return _pattern_dfa(pattern, flags, fullmatch=True)
 
 
-def search_dfa(pattern: str) -> fsa.DFA:
+def search_dfa(pattern: str, python_dollar: bool = False) -> fsa.DFA:
     """Minimal DFA of the strings ``s`` (without lone surrogates) with ``re.search(pattern, s)``,
-    for patterns with look-arounds, word boundaries or anchors anywhere (module docstring)."""
-    return _pattern_dfa(pattern, 0, fullmatch=False)
+    for patterns with look-arounds, word boundaries or anchors anywhere (module docstring);
+    ``$`` read strictly (end of string only) unless ``python_dollar``."""
+    return _pattern_dfa(pattern, 0, fullmatch=False, python_dollar=python_dollar)
 
 
-def _pattern_dfa(pattern: str, flags: int, fullmatch: bool) -> fsa.DFA:
-    """:func:`fullmatch_dfa` (Python's ``$``) or :func:`search_dfa` (strict ``$``)."""
+def _pattern_dfa(pattern: str, flags: int, fullmatch: bool, python_dollar: bool = False) -> fsa.DFA:
+    """:func:`fullmatch_dfa` (Python's ``$``) or :func:`search_dfa` (strict ``$`` by default)."""
     tree = parse_tree(pattern, flags)
     try:
-        return _dfa(tree, tree.state.flags, in_lookahead=False, python_dollar=fullmatch, fullmatch=fullmatch)
+        return _dfa(tree, tree.state.flags, in_lookahead=False, python_dollar=fullmatch or python_dollar,
+                    fullmatch=fullmatch)
     except fsa.AutomatonTooLarge as e:
         raise PatternUnsupported(f"look-around automaton too large ({e})") from None

@@ -456,7 +456,7 @@ def _extras(comp: "SchemaCompiler", spec: ObjectSpec, names: list[str],
     w_value: tuple = ()
     for witness in witnesses:
         w_pos += [pattern_lang(p, ptr, "patternProperties") for p, ptr in witness.in_patterns]
-        w_neg += [pattern_lang(p, ptr, "patternProperties") for p, ptr in witness.out_patterns]
+        w_neg += [pattern_lang(p, ptr, "patternProperties", negated=True) for p, ptr in witness.out_patterns]
         if witness.key_not is not None:
             failing = comp.property_names_lang((witness.key_not,), witness.pointer)
             if failing is None:  # every key satisfies it: no key can fail it
@@ -480,7 +480,8 @@ def _extras(comp: "SchemaCompiler", spec: ObjectSpec, names: list[str],
         if val == ir.NOTHING:
             continue
         pos = [pattern_lang(pat, ptr, "patternProperties") for _, pat, _, ptr in on] + w_pos
-        neg = [pattern_lang(pat, ptr, "patternProperties") for _, pat, _, ptr in off] + w_neg
+        # a key in no cell (e.g. "a\n" for "^a$": off in the strict reading, on in Python's) is left out
+        neg = [pattern_lang(pat, ptr, "patternProperties", negated=True) for _, pat, _, ptr in off] + w_neg
         key = comp.key_expr(pos, neg, names + w_names, names_lang, spec.pointer)
         if key == ir.NOTHING:
             continue

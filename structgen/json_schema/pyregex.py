@@ -203,13 +203,14 @@ def _start_prefix(kinds: set[str]) -> L.Lang:
     return ANY_STRING
 
 
-def _end_suffix(kinds: set[str]) -> L.Lang:
+def _end_suffix(kinds: set[str], python_dollar: bool = False) -> L.Lang:
     if "Z" in kinds:
         return L.EPS
     if "$" in kinds:
-        # Python's "$" also matches before a final "\n"; we accept only the end of the string
-        # (ECMA-262 / JSON Schema and pydantic semantics): a sound subset of what re.search accepts
-        return L.EPS
+        # Python's "$" also matches before a final "\n"; by default we accept only the end of the
+        # string (ECMA-262 / JSON Schema and pydantic semantics): a sound subset of what re.search
+        # accepts, for positive uses
+        return L.opt(NEWLINE) if python_dollar else L.EPS
     if "$m" in kinds:
         return L.opt(L.cat(NEWLINE, ANY_STRING))
     return ANY_STRING
@@ -303,7 +304,60 @@ def search_language(pattern: str) -> L.Lang:
             raise PatternUnsupported(f"{first}: its exact automaton is too large to use ({e})") from None
 
 
-def _search_language(pattern: str) -> L.Lang:
+@functools.lru_cache(maxsize=1024)
+def search_language_python(pattern: str) -> L.Lang:
+    """Strings ``s`` (without lone surrogates) with ``re.search(pattern, s)`` exactly, Python's
+    ``$`` included (it also matches before a final ``\\n``): a superset of
+    :func:`search_language`, equal to it unless the pattern has a non-MULTILINE ``$``. This is
+    the language for *negative* uses -- ``not``/``pattern``, keys that do not match a
+    ``patternProperties`` pattern, disjointness proofs -- where the strict reading would let
+    through strings that ``jsonschema`` sees matching."""
+    tree = parse_tree(pattern)
+    if tree.state.flags & re.MULTILINE or not _has_dollar(tree):
+        return search_language(pattern)
+    try:
+        return _search_language(pattern, python_dollar=True)
+    except PatternUnsupported:
+        pass
+    from . import fsa
+    from .lookaround import search_dfa
+
+    try:
+        return fsa.to_lang_or_machine(search_dfa(pattern, python_dollar=True), LOOKAROUND_EXPR_BUDGET)
+    except fsa.AutomatonTooLarge as e:
+        raise PatternUnsupported(f"its exact automaton with Python's '$' is too large to use ({e})") from None
+
+
+def _has_dollar(tree) -> bool:
+    """The parse tree (or any part of it) holds a ``$`` anchor."""
+    for op, av in tree:
+        if op is C.AT and av is C.AT_END:
+            return True
+        stack = [av]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, P.SubPattern):
+                if _has_dollar(x):
+                    return True
+            elif isinstance(x, (tuple, list)):
+                stack.extend(x)
+    return False
+
+
+def _has_anchor_kind(x: L.Lang, kind: str) -> bool:
+    if isinstance(x, L.Anchor):
+        return x.kind == kind
+    if isinstance(x, (L.Cat, L.Or)):
+        return any(_has_anchor_kind(i, kind) for i in x.items)
+    if isinstance(x, L.Rep):
+        return _has_anchor_kind(x.item, kind)
+    return False
+
+
+def _search_language(pattern: str, python_dollar: bool = False) -> L.Lang:
+    """:func:`search_language` by expressions; ``python_dollar``: Python's ``$`` (only where every
+    ``$`` ends a top-level branch -- after a ``$`` that matched before the final newline the
+    pattern could still read it, which :func:`end_split` does not model)."""
     tree = parse(pattern)
     branches: list[list[L.Lang]] = []
     top = tree.items if isinstance(tree, L.Or) else (tree,)
@@ -322,6 +376,8 @@ def _search_language(pattern: str) -> L.Lang:
             # e.g. "^" alone, or anchors only at the start
             pass
         body = L.cat(*items)
+        if python_dollar and _has_anchor_kind(body, "$"):
+            raise PatternUnsupported("'$' inside the pattern (Python's reading)")
         if L.has_anchor(body):
             if not _only_end_anchors(body):
                 # start anchors in the middle, or a branch made only of anchors like "$^"
@@ -333,7 +389,7 @@ def _search_language(pattern: str) -> L.Lang:
         groups.setdefault((frozenset(start), frozenset(end)), []).append(body)
     # one shared prefix/suffix per anchoring kind (separate ".*" suffixes per branch would make the
     # subset construction track which branches already matched: exponential)
-    return L.alt(*(L.cat(_start_prefix(set(st)), L.alt(*bodies), _end_suffix(set(en)))
+    return L.alt(*(L.cat(_start_prefix(set(st)), L.alt(*bodies), _end_suffix(set(en), python_dollar))
                    for (st, en), bodies in groups.items()))
 
 

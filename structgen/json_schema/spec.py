@@ -15,6 +15,18 @@ from typing import Optional
 from .numbers import Bound, tighter_lower, tighter_upper
 from .refs import Node
 
+
+class _CachedKey:
+    """Mixin for frozen specs: ``key()`` (a hashable structural identity) computed once per
+    instance (specs are immutable; ``dataclasses.replace`` makes a new instance)."""
+
+    def key(self) -> tuple:
+        k = self.__dict__.get("_key")
+        if k is None:
+            k = self._compute_key()
+            object.__setattr__(self, "_key", k)
+        return k
+
 #: JSON value kinds. ``int``/``frac`` split numbers into integer-valued and the rest (for draft 4,
 #: where ``1.0`` is not an integer: int-spelled and float-spelled).
 TYPES = ("null", "boolean", "object", "array", "string", "int", "frac")
@@ -71,7 +83,7 @@ class NumberSpec:
 
 
 @dataclass(frozen=True)
-class ObjPiece:
+class ObjPiece(_CachedKey):
     """One schema's ``properties`` / ``patternProperties`` / ``additionalProperties`` (they are
     relative to each other, so each schema's triple stays together)."""
 
@@ -83,14 +95,14 @@ class ObjPiece:
     #: by negation or by the dependency encoding do not
     evaluates: bool = True
 
-    def key(self) -> tuple:
+    def _compute_key(self) -> tuple:
         return (tuple((n, conj_key(c)) for n, c in self.props),
                 tuple((p, conj_key(c)) for p, c, _ in self.patterns),
                 None if self.additional is None else conj_key(self.additional))
 
 
 @dataclass(frozen=True)
-class KeyWitness:
+class KeyWitness(_CachedKey):
     """"Some member's key and value satisfy this" — what negating ``properties`` /
     ``patternProperties`` / ``additionalProperties`` / ``propertyNames`` leaves: the object has a
     member whose key matches every ``in_patterns`` (``re.search``), is none of ``out_names``,
@@ -105,13 +117,13 @@ class KeyWitness:
     keyword: str = "additionalProperties"
     pointer: str = ""
 
-    def key(self) -> tuple:
+    def _compute_key(self) -> tuple:
         return (tuple(p for p, _ in self.in_patterns), self.out_names, tuple(p for p, _ in self.out_patterns),
                 None if self.key_not is None else conj_key(self.key_not), conj_key(self.value))
 
 
 @dataclass(frozen=True)
-class ObjectSpec:
+class ObjectSpec(_CachedKey):
     pieces: tuple = ()
     required: tuple = ()         # ordered, no duplicates
     min_props: int = 0
@@ -128,29 +140,37 @@ class ObjectSpec:
             self.names + o.names, self.pointer or o.pointer,
             self.witnesses + tuple(w for w in o.witnesses if w.key() not in seen))
 
+    def piece_keys(self) -> frozenset:
+        """The pieces' keys, as a set (computed once)."""
+        k = self.__dict__.get("_piece_keys")
+        if k is None:
+            k = frozenset(p.key() for p in self.pieces)
+            object.__setattr__(self, "_piece_keys", k)
+        return k
+
     @property
     def trivial(self) -> bool:
         return (not self.pieces and not self.required and self.min_props == 0 and self.max_props is None
                 and not self.names and not self.witnesses)
 
-    def key(self) -> tuple:
+    def _compute_key(self) -> tuple:
         return (tuple(p.key() for p in self.pieces), self.required, self.min_props, self.max_props,
                 tuple(conj_key(c) for c in self.names), tuple(w.key() for w in self.witnesses))
 
 
 @dataclass(frozen=True)
-class ArrPiece:
+class ArrPiece(_CachedKey):
     prefix: tuple = ()          # (Conj, ...)
     rest: Optional[Conj] = None  # None: unconstrained
     pointer: str = ""
     evaluates: bool = True
 
-    def key(self) -> tuple:
+    def _compute_key(self) -> tuple:
         return (tuple(conj_key(c) for c in self.prefix), None if self.rest is None else conj_key(self.rest))
 
 
 @dataclass(frozen=True)
-class ArraySpec:
+class ArraySpec(_CachedKey):
     pieces: tuple = ()
     contains: tuple = ()        # ((Conj, min, max, pointer), ...)
     min_items: int = 0
@@ -168,7 +188,7 @@ class ArraySpec:
     def trivial(self) -> bool:
         return not self.pieces and not self.contains and self.min_items == 0 and self.max_items is None and not self.unique
 
-    def key(self) -> tuple:
+    def _compute_key(self) -> tuple:
         return (tuple(p.key() for p in self.pieces),
                 tuple((conj_key(c), lo, hi) for c, lo, hi, _ in self.contains),
                 self.min_items, self.max_items, bool(self.unique))

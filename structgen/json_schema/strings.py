@@ -21,7 +21,8 @@ from . import charsets as cs
 from . import fsa
 from . import lang as L
 from .formats import format_regexes
-from .pyregex import ANY_CHAR, ANY_STRING, PatternInvalid, PatternUnsupported, parse, search_language
+from .pyregex import (ANY_CHAR, ANY_STRING, PatternInvalid, PatternUnsupported, parse, search_language,
+                      search_language_python)
 from .spec import StringSpec
 
 #: DFA states allowed when intersecting string constraints
@@ -30,9 +31,13 @@ DFA_BUDGET = 8000
 EXPR_BUDGET = 6000
 
 
-def pattern_lang(pattern: str, pointer: str, keyword: str = "pattern") -> L.Lang:
+def pattern_lang(pattern: str, pointer: str, keyword: str = "pattern", negated: bool = False) -> L.Lang:
+    """The strings ``pattern`` matches (``re.search``). Positive uses get the strict reading of
+    ``$`` (end of string only: sound for ECMA-262, Python and pydantic alike); ``negated`` uses
+    (strings it must *not* match) get Python's exact language, where ``$`` also matches before a
+    final newline, so a string ``jsonschema`` sees matching is never taken as a non-match."""
     try:
-        return search_language(pattern)
+        return search_language_python(pattern) if negated else search_language(pattern)
     except PatternUnsupported as e:
         raise UnsupportedSchemaError(f"pattern {pattern!r}: {e}", keyword, pointer) from None
     except PatternInvalid as e:
@@ -308,7 +313,7 @@ def string_lang(spec: StringSpec, excluded: list[str], checked_formats: frozense
     pats = [pattern_lang(p, ptr) for p, ptr in dict.fromkeys(spec.patterns)]
     positives.extend(pats)
     for p, ptr in dict.fromkeys(spec.not_patterns):
-        negatives.append(pattern_lang(p, ptr))
+        negatives.append(pattern_lang(p, ptr, negated=True))
     fmts: list[tuple[str, str, list[L.Lang]]] = []
     for name, ptr in dict.fromkeys(spec.formats):
         cands = format_langs(name)

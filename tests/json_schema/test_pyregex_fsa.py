@@ -9,7 +9,8 @@ import pytest
 from structgen.json_schema import charsets as cs
 from structgen.json_schema import fsa
 from structgen.json_schema import lang as L
-from structgen.json_schema.pyregex import PatternInvalid, PatternUnsupported, parse, search_language
+from structgen.json_schema.pyregex import (PatternInvalid, PatternUnsupported, parse, search_language,
+                                          search_language_python)
 
 PATTERNS = [
     r"^[a-z]+$", r"abc", r"^a|b$", r"(?i)^ab+c$", r"\d{2,3}", r"^(a|b)*c$", r"x$", r"(^|,)x", r"^$",
@@ -41,6 +42,19 @@ def test_search_language_matches_re_search(pattern):
     rng = random.Random(hash(pattern) & 0xFFFF)
     for s in _strings(rng, 1500):
         assert d.accepts([ord(c) for c in s]) == _re_search(pattern, s), (pattern, s)
+
+
+PYTHON_DOLLAR_PATTERNS = [r"^a$", r"^[0-9a-zA-Z_-]{1,255}$", r"a$\n", r"(a$)+", r"x(a$|b)c?", r"a\Z|b$", r"$",
+                          r"^a(?=b)|c$", r"(?i)^k$", r"(?m)^a$"]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS + PYTHON_DOLLAR_PATTERNS)
+def test_python_search_language_is_re_search_exactly(pattern):
+    """The language for negated uses: ``re.search`` itself, ``$`` before a final newline included."""
+    d = fsa.from_lang(search_language_python(pattern))
+    rng = random.Random(hash(pattern) & 0xFFFF)
+    for s in [*_strings(rng, 1500), "a\n", "k\n", "ab\n", "\n", "c\n\n", "xa\n", "xa\nc"]:
+        assert d.accepts([ord(c) for c in s]) == (re.search(pattern, s) is not None), (pattern, s)
 
 
 @pytest.mark.parametrize("pattern", PATTERNS[:12])

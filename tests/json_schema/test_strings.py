@@ -270,3 +270,25 @@ def test_formats_need_the_checker_they_were_verified_against():
     assert checker_verified("time", Draft202012Validator.FORMAT_CHECKER)
     assert not checker_verified("time", Draft3Validator.FORMAT_CHECKER)
     assert checker_verified("x-unknown", Draft3Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize("schema,instances", [
+    ({"type": "string", "not": {"pattern": "^a$"}}, ["a\n", "a", "b\n", "ab"]),
+    ({"type": "string", "not": {"pattern": "^[0-9a-z_-]{1,255}$"}}, ["ab\n", "ab", "a b", "\n"]),
+    ({"type": "object", "patternProperties": {"^a$": {"type": "integer"}}}, [{"a\n": "s"}, {"a\n": 1}, {"a": "s"}, {"b": "s"}]),
+    ({"type": "object", "patternProperties": {"^a$": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
+     [{"a\n": "s"}, {"a\n": 1}, {"a": 1}, {"b": "s"}]),
+    ({"oneOf": [{"type": "string", "pattern": "^a$"}, {"type": "string", "pattern": "\n$"}]}, ["a\n", "a", "b\n"]),
+])
+def test_negated_patterns_read_dollar_as_python_does(schema, instances):
+    """``jsonschema``'s ``re.search`` lets ``$`` match before a final newline: where a pattern must
+    *not* match (``not``, keys outside ``patternProperties``, the other ``oneOf`` branch), "a\\n"
+    counts as matching ``^a$``. Positive uses keep the strict reading, so such strings are just
+    never generated."""
+    a = automaton(schema, property_order="any")
+    v = validator(schema)
+    for x in instances:
+        text = json.dumps(x)
+        assert v.is_valid(x) or not accepts(a, text), f"accepted invalid {text}"
+        if not text.endswith('\\n"') and '\\n"' not in text:
+            assert accepts(a, text) == v.is_valid(x), text
