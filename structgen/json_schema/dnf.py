@@ -620,10 +620,12 @@ class DnfBuilder:
                                    self._has_value(node, name, values, True), self._absent(node, [name])])
                 for cases in splits:
                     restricted = [self._restrict(parts, c, name) for c in cases]
-                    score = sum(sum(map(sum, self._overlaps(r))) for r in restricted)
-                    if score < sum(map(sum, overlap)) and (best is None or score < best[0]):
+                    # each case is expanded on its own: the worst case counts, then the total
+                    counts = [sum(map(sum, self._overlaps(r))) for r in restricted]
+                    score = (max(counts), sum(counts))
+                    if score[0] < sum(map(sum, overlap)) and (best is None or score < best[0]):
                         best = (score, restricted)
-                if best is not None and best[0] == 0:
+                if best is not None and best[0][0] == 0:
                     break
             if best is not None:
                 return _or(*[self._one_of_objects(node, r, guard, depth - 1) for r in best[1] if r])
@@ -631,8 +633,8 @@ class DnfBuilder:
 
     def _tag_values(self, parts: list, name: str) -> Optional[tuple]:
         """The values that the branches listing property ``name`` restrict it to with an
-        ``enum``/``const`` of their own (a tag), when every one of them does (at most 32 values in
-        all); None otherwise. Syntactic, so it stays cheap under recursive schemas."""
+        ``enum``/``const`` of their own (a tag), when there are 2 to 32 of them; None otherwise.
+        Syntactic, so it stays cheap under recursive schemas."""
         from .objects import listed_value_conj
 
         values: list = []
@@ -644,9 +646,8 @@ class DnfBuilder:
                 tags = [n.schema["enum"] if "enum" in n.schema else [n.schema["const"]]
                         for n, neg in conj if not neg and isinstance(n.schema, dict)
                         and ("enum" in n.schema or "const" in n.schema) and isinstance(n.schema.get("enum", []), list)]
-                if not tags:
-                    return None
-                values.extend(v for v in tags[0] if self._conj_valid(conj, v))
+                if tags:  # an untagged branch stays in every case
+                    values.extend(v for v in tags[0] if self._conj_valid(conj, v))
         values = list(dedup_values(values))
         return tuple(values) if 2 <= len(values) <= 32 else None
 
@@ -692,17 +693,52 @@ class DnfBuilder:
         return out
 
     def _not_one_of(self, node: Node, guard: tuple) -> list[Clause]:
-        """``not oneOf``: no branch, or at least two branches."""
+        """``not oneOf``: no branch, or at least two branches. "No branch" is a product of the
+        branches' negations, exponential in their number; when it grows too large and the
+        branches are objects tagged by a property's ``enum``/``const`` (a discriminated union),
+        objects are split by the tag's value: with the tag fixed, only the branches allowing
+        that value take part, so the product stays linear."""
         subs = [self.child(node, sub, "oneOf", i) for i, sub in enumerate(node.schema["oneOf"])]
         pos = [self.dnf(n, False, guard) for n in subs]
-        none = [TOP]
-        for n in subs:
-            none = _and(none, self.dnf(n, True, guard))
+        negs = [self.dnf(n, True, guard) for n in subs]
+        try:
+            return self._none_or_two(subs, pos, negs, ALL_TYPES)
+        except UnsupportedSchemaError as first:
+            obj = frozenset(("object",))
+            out = self._none_or_two(subs, pos, negs, ALL_TYPES - obj)
+            parts = [(n, [c.with_types(obj) for c in p if "object" in c.types]) for n, p in zip(subs, pos)]
+            everywhere = [[True] * len(parts)] * len(parts)
+            for name in self._discriminators(parts, everywhere)[:3]:
+                values = self._tag_values(parts, name)
+                if values is None:
+                    continue
+                cases = [*(self._has_value(node, name, (v,), False) for v in values),
+                         self._has_value(node, name, values, True), self._absent(node, [name])]
+                try:
+                    for c in cases:
+                        alive = [i for i in range(len(parts)) if self._restrict([parts[i]], c, name)]
+                        out = _or(out, _and([c], self._none_or_two([subs[i] for i in alive], [pos[i] for i in alive],
+                                                                   [negs[i] for i in alive], obj)))
+                    return out
+                except UnsupportedSchemaError:
+                    out = self._none_or_two(subs, pos, negs, ALL_TYPES - obj)
+            raise first
+
+    def _none_or_two(self, subs: list[Node], pos: list[list[Clause]], negs: list[list[Clause]],
+                     types: frozenset) -> list[Clause]:
+        """Values of ``types`` that meet none of the branches, or at least two of them."""
+        def only(cl: list[Clause]) -> list[Clause]:
+            return [m for m in (c.with_types(c.types & types) for c in cl) if not m.empty]
+
+        none = [Clause(types=types)]
+        for n in negs:
+            none = _and(none, only(n))
         out = list(none)
         for i in range(len(subs)):
             for j in range(i + 1, len(subs)):
-                if pos[i] and pos[j] and not self.branches_disjoint(subs[i], pos[i], subs[j], pos[j]):
-                    out = _or(out, _and(pos[i], pos[j]))
+                pi, pj = only(pos[i]), only(pos[j])
+                if pi and pj and not self.branches_disjoint(subs[i], pi, subs[j], pj):
+                    out = _or(out, _and(pi, pj))
         return out
 
     def _if_then_else(self, node: Node, guard: tuple, neg: bool) -> list[Clause]:
@@ -754,7 +790,13 @@ class DnfBuilder:
             else:
                 sub = self.child(node, dep, kw, prop)
                 if not neg:
-                    alt = _or([non_obj, self._absent(node, [prop])], _and([self._present(node, [prop])], self.dnf(sub, False, guard)))
+                    present = self._present(node, [prop])
+                    if isinstance(sub.schema, dict) and not any(u in sub.schema for u in ("unevaluatedProperties", "unevaluatedItems")):
+                        # "prop is present" restricts the schema's oneOf branches (often a tag split)
+                        when = self._positive(sub, guard, present)
+                    else:
+                        when = _and([present], self.dnf(sub, False, guard))
+                    alt = _or([non_obj, self._absent(node, [prop])], when)
                     out = _and(out, alt)
                 else:
                     out = _or(out, _and([self._present(node, [prop])], self.dnf(sub, True, guard)))

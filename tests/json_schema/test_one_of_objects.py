@@ -75,6 +75,8 @@ def tagged_union(r: random.Random) -> dict:
     if r.random() < 0.2:  # a nested union as one branch, through a definition
         return {"$defs": {"inner": {"oneOf": [_branch(r), _branch(r)]}},
                 "oneOf": [*branches, {"$ref": "#/$defs/inner"}]}
+    if r.random() < 0.15:  # its negation: none or at least two branches
+        return {"not": {"oneOf": branches}}
     return {"oneOf": branches}
 
 
@@ -156,3 +158,15 @@ def test_implies_is_syntactic_and_sound():
     assert not dnf._implies(req_a, req_ab)
     assert dnf._implies(req_a, TOP)
     assert not dnf._implies(TOP, req_a)
+
+
+def test_not_of_a_tagged_union_splits_on_the_tag():
+    """``not oneOf`` of six tagged object shapes: the product of six negations (each with several
+    alternatives) is too large, but with the tag fixed only one branch takes part."""
+    shapes = [("A", {"x": {"type": "integer"}}), ("B", {"x": {"type": "string"}}), ("C", {"y": {"type": "integer"}}),
+              ("D", {"y": {"type": "string"}}), ("E", {"x": {"enum": [1, "A"]}}), ("F", {"z": {"type": "integer"}})]
+    branches = [{"type": "object", "properties": {"kind": {"const": k}, **props}, "required": ["kind", *props],
+                 "additionalProperties": False} for k, props in shapes]
+    schema = {"not": {"oneOf": branches}}
+    assert _check(schema) == "compiled"
+    assert _check({"type": "object", "properties": {"x": schema}}) == "compiled"
