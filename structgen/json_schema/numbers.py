@@ -11,8 +11,10 @@ comparisons. So the two spellings get different, individually exact-or-sound tre
   shortest decimal of the largest double ``<= hi`` (``< hi`` when exclusive), ``lo'`` symmetric.
   Rounding is monotone, so every accepted string parses to a double inside the bounds (sound);
   only spellings whose *decimal* value lies just outside while rounding inside are missed.
-- **exponent spellings** (``1e5``) are accepted only for unconstrained numbers (sound restriction,
-  because exponents make decimal comparison non-regular).
+- **exponent spellings** (``1e5``): any, for unconstrained numbers; under bounds, those with a
+  normalized mantissa (``1e-06``, ``2.5E+3``; :func:`exponent_lang`) whose value lies within the
+  float-safe bounds -- a sound subset (exponents make decimal comparison of arbitrary mantissas
+  non-regular); none under ``multipleOf`` or for integers.
 - ``type: integer`` also accepts ``I.0+`` (``1.0`` is an integer to jsonschema) for ``|I| < 10**15``,
   where the double is exact.
 """
@@ -337,6 +339,79 @@ def decimal_lang(lo: Optional[tuple[Decimal, bool]], hi: Optional[tuple[Decimal,
         ylo = (zero, False) if hi is None or hi[0] > zero else (-hi[0], hi[1])
         yhi = None if lo is None else (-lo[0], lo[1])
         parts.append(L.cat(MINUS, _nonneg_decimal_lang(ylo, yhi)))
+    return L.alt(*parts)
+
+
+# --------------------------------------------------------------------------- exponents
+
+#: decimal exponents written for bounded numbers: mantissas in [1, 10) keep values below the
+#: largest double (no overflow to inf) and, for the smallest exponent, above 1e-320
+EXP_MIN, EXP_MAX = -320, 307
+_SIGNS_POS = L.opt(L.chars(cs.single(0x2B)))      # "+"?
+_ZEROS = L.star(L.lit("0"))
+_E = L.chars(cs.normalize([(0x45, 0x45), (0x65, 0x65)]))  # e | E
+
+
+def _exponent_spellings(e1: int, e2: int) -> L.Lang:
+    """``[eE]`` and the spellings (sign, leading zeros) of the exponents e1..e2."""
+    parts = []
+    if e2 >= 0:
+        parts.append(L.cat(_SIGNS_POS, _ZEROS, nonneg_int_lang(max(e1, 0), e2)))
+    if e1 < 0:
+        parts.append(L.cat(MINUS, _ZEROS, nonneg_int_lang(max(-e2, 1), -e1)))
+    if e1 <= 0 <= e2:
+        parts.append(L.cat(MINUS, L.rep(L.lit("0"), 1, None)))  # e-0
+    return L.cat(_E, L.alt(*parts)) if parts else L.NONE
+
+
+def _mantissa_lang(lo: Decimal, hi: Optional[Decimal]) -> L.Lang:
+    """Spellings ``D`` or ``D.F`` (D in 1..9) of mantissas in [lo, hi] ∩ [1, 10)."""
+    lo = max(lo, Decimal(1))
+    top = (Decimal(10), True) if hi is None or hi >= 10 else (hi, False)
+    if lo > top[0]:
+        return L.NONE
+    ints = nonneg_int_lang(int(lo.to_integral_value(ROUND_CEILING)),
+                           9 if hi is None else min(9, int(hi.to_integral_value(ROUND_FLOOR))))
+    return L.alt(ints, _nonneg_decimal_lang((lo, False), top))
+
+
+def _nonneg_exponent_lang(lo: Decimal, hi: Optional[Decimal]) -> L.Lang:
+    """Exponent spellings ``M[eE]x`` (M a mantissa in [1, 10)) whose exact value lies in [lo, hi],
+    lo >= 0."""
+    def floor_log10(d: Decimal) -> int:
+        return d.adjusted()  # exponent of the leading digit
+
+    e_lo = EXP_MIN if lo <= 0 else max(EXP_MIN, floor_log10(lo))
+    e_hi = EXP_MAX if hi is None else min(EXP_MAX, floor_log10(hi)) if hi > 0 else None
+    if e_hi is None or e_lo > e_hi:
+        return L.NONE
+    scale = lambda d, e: d.scaleb(-e)  # noqa: E731 - exact decimal shift
+    if e_lo == e_hi:
+        return L.cat(_mantissa_lang(scale(lo, e_lo), None if hi is None and e_hi == EXP_MAX else scale(hi, e_hi)),
+                     _exponent_spellings(e_lo, e_lo))
+    parts = [L.cat(_mantissa_lang(scale(lo, e_lo), None), _exponent_spellings(e_lo, e_lo))]
+    if e_lo + 1 <= e_hi - 1:
+        parts.append(L.cat(_mantissa_lang(Decimal(1), None), _exponent_spellings(e_lo + 1, e_hi - 1)))
+    top = None if hi is None else scale(hi, e_hi)
+    parts.append(L.cat(_mantissa_lang(Decimal(1), top), _exponent_spellings(e_hi, e_hi)))
+    return L.alt(*parts)
+
+
+def exponent_lang(lo: Optional[tuple[Decimal, bool]], hi: Optional[tuple[Decimal, bool]]) -> L.Lang:
+    """``-?M[eE][+-]?0*X`` spellings with a normalized mantissa ``M`` (``1``..``9.99…``) whose exact
+    decimal value lies in the range; bounds are inclusive ``(value, False)`` float-safe decimals
+    (:func:`float_safe_lower` / :func:`float_safe_upper`) or None. Every such string parses to a
+    double within the schema's bounds (rounding is monotone; exponents are capped so nothing
+    overflows), so this is a sound subset of the exponent spellings: other mantissas (``12e3``,
+    ``0.5e-3``) are left out."""
+    assert (lo is None or not lo[1]) and (hi is None or not hi[1])
+    zero = Decimal(0)
+    parts = []
+    if hi is None or hi[0] >= zero:
+        parts.append(_nonneg_exponent_lang(zero if lo is None or lo[0] < zero else lo[0], None if hi is None else hi[0]))
+    if lo is None or lo[0] <= zero:
+        ylo = zero if hi is None or hi[0] > zero else -hi[0]
+        parts.append(L.cat(MINUS, _nonneg_exponent_lang(ylo, None if lo is None else -lo[0])))
     return L.alt(*parts)
 
 

@@ -140,3 +140,35 @@ def test_multiple_of_p_over_power_of_two_is_exact_on_decimals(schema):
             spellings.add(str(int(x)))
         for s in spellings:
             assert accepts(a, s) == v.is_valid(json.loads(s)), s
+
+
+def _exponent_strings(rng: random.Random, n: int) -> list[str]:
+    out = ["1e-06", "1.5e+20", "1E5", "9.99e307", "1e308", "1e-320", "1e-400", "2e-0", "-1E-00"]
+    for _ in range(n):
+        m = rng.choice(["1", "2", "9", "1.5", "9.99", "3.000", "1.0001", "12", "0.5", "0"])
+        e = rng.choice(["", "+", "-"]) + rng.choice(["0", "00", "1", "01", "5", "06", "20", "307", "308", "320", "400"])
+        out.append(rng.choice(["", "-"]) + m + rng.choice("eE") + e)
+    return out
+
+
+_NORMALIZED = re.compile(r"-?[1-9](\.[0-9]+)?[eE]([+-]?[0-9]+)$")
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "number", "minimum": 0}, {"type": "number", "maximum": 0}, {"type": "number", "exclusiveMinimum": 0},
+    {"type": "number", "minimum": 1, "maximum": 100}, {"type": "number", "minimum": 0.001, "exclusiveMaximum": 1e20},
+    {"type": "number", "exclusiveMaximum": -1e-5}, {"type": "number", "minimum": 1.5e-7, "maximum": 2.5e-7},
+    {"type": "number", "minimum": -3, "maximum": 3, "not": {"enum": [0, 1]}},
+    {"type": "number", "not": {"type": "integer"}, "minimum": 0},
+])
+def test_exponent_spellings_under_bounds(schema):
+    """Bounded numbers accept exponent spellings (``1e-06`` is what ``json.dumps`` writes): never
+    one ``jsonschema`` rejects, and every normalized one (mantissa 1..9.99…, exponent -20..307,
+    outside the 20-digit quantization of strict zero bounds) whose value is in range."""
+    a, v = automaton(schema), validator(schema)
+    for t in _exponent_strings(random.Random(1), 1500):
+        ok, got = v.is_valid(json.loads(t)), accepts(a, t)
+        assert ok or not got, f"accepted {t}"
+        m = _NORMALIZED.match(t)
+        if ok and m and -20 <= int(m.group(2)) <= 307 and "not" not in schema:
+            assert got, f"rejected {t}"
