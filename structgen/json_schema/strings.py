@@ -272,17 +272,17 @@ def _cap(x: L.Lang, t: int) -> L.Lang:
     return x
 
 
-def cap_length(x: L.Lang, lo: int, hi: int) -> Optional[L.Lang]:
-    """A *subset* of ``x ∩ (lo..hi characters)``: every repetition is capped at a common count
-    ``t`` (the largest that keeps the maximum length <= hi). None if even ``t = 0`` is too long or
-    the minimum length falls below ``lo``."""
+@functools.lru_cache(maxsize=256)
+def cap_count(x: L.Lang, lo: int, hi: int) -> int:
+    """The largest common repetition cap ``t`` that keeps ``x``'s maximum length <= hi; -1 when
+    even ``t = 0`` is too long."""
     def max_len(t: int):
         r = L.length_range(_cap(x, t))
         return None if r is None else r[1]
 
     m0 = max_len(0)
     if m0 is None or m0 > hi:
-        return None
+        return -1
     a, b = 0, hi
     while a < b:
         mid = (a + b + 1) // 2
@@ -290,11 +290,40 @@ def cap_length(x: L.Lang, lo: int, hi: int) -> Optional[L.Lang]:
             a = mid
         else:
             b = mid - 1
+    return a
+
+
+def cap_length(x: L.Lang, lo: int, hi: int) -> Optional[L.Lang]:
+    """A *subset* of ``x ∩ (lo..hi characters)``: every repetition is capped at a common count
+    ``t`` (the largest that keeps the maximum length <= hi). None if even ``t = 0`` is too long or
+    the minimum length falls below ``lo``."""
+    a = cap_count(x, lo, hi)
+    if a < 0:
+        return None
     y = _cap(x, a)
     r = L.length_range(y)
     if r is None or r[0] < lo:
         return None
     return y
+
+
+#: below this common repetition cap, a capped format + maxLength language is replaced by the
+#: format's exact members up to one of the lengths below (longest first)
+MIN_USEFUL_CAP = 16
+EXACT_PREFIX_LENGTHS = (128, 96, 64, 48, 32)
+
+
+@functools.lru_cache(maxsize=256)
+def exact_prefix(x: L.Lang, lo: int, hi: int) -> Optional[L.Lang]:
+    """``x ∩ (lo..k characters)`` for the largest ``k < hi`` of :data:`EXACT_PREFIX_LENGTHS` whose
+    intersection stays within the automaton budget; None when none does."""
+    for k in EXACT_PREFIX_LENGTHS:
+        if lo <= k < hi:
+            try:
+                return combine([x, length_lang(lo, k)], [])
+            except fsa.AutomatonTooLarge:
+                continue
+    return None
 
 
 def string_lang(spec: StringSpec, excluded: list[str], checked_formats: frozenset[str],
@@ -365,8 +394,18 @@ def string_lang(spec: StringSpec, excluded: list[str], checked_formats: frozense
     if hi is not None and len(single) == 1 and not negatives and (fmts or lenient):
         capped = cap_length(single[0], lo, hi)
         if capped is not None:
+            # a common repetition cap is tiny for nested repetitions (a URI's path segments: with
+            # maxLength 255, every segment and label at most a few characters); then the language's
+            # members up to the longest length that still intersects exactly keep far more of the
+            # ordinary ones
+            how = "repetitions capped"
+            if cap_count(single[0], lo, hi) < MIN_USEFUL_CAP:
+                short = exact_prefix(single[0], lo, hi)
+                if short is not None:
+                    capped = short
+                    how = f"members of at most {L.length_range(short)[1]} characters"
             what = f"format {fmts[0][0]!r}" if fmts else "pattern"
-            warn(f"{what} with length bounds accepted as a subset (repetitions capped) because the exact "
+            warn(f"{what} with length bounds accepted as a subset ({how}) because the exact "
                  "intersection is too large", "format" if fmts else "pattern", (fmts[0][1] if fmts else pointer))
             return capped
     droppable = [i for i, (name, _, _) in enumerate(fmts) if name not in checked_formats]

@@ -292,3 +292,20 @@ def test_negated_patterns_read_dollar_as_python_does(schema, instances):
         assert v.is_valid(x) or not accepts(a, text), f"accepted invalid {text}"
         if not text.endswith('\\n"') and '\\n"' not in text:
             assert accepts(a, text) == v.is_valid(x), text
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("fmt,length,members", [
+    ("uri", 255, ["https://www.example.com/hamlet.jpg", "http://localhost:8080/api/v1/users?id=12&x=y#frag"]),
+    ("uri-reference", 255, ["/path/to/resource.json", "https://github.com/org/repo"]),
+    ("hostname", 253, ["api.example-service.com"]),
+])
+def test_format_with_max_length_keeps_ordinary_members(fmt, length, members):
+    """A format whose exact intersection with a maximum length is too large is a subset; a common
+    repetition cap left only a few characters per URI segment (``https://www.example.com/x.jpg``
+    was refused under maxLength 255), so short exact members are used instead."""
+    schema = {"type": "string", "format": fmt, "maxLength": length}
+    a = automaton(schema)
+    for m in members:
+        assert accepts(a, json.dumps(m)), m
+    assert assert_sound(schema, n=30) > 0
