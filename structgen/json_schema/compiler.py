@@ -549,12 +549,11 @@ class SchemaCompiler:
                 blo, bhi = bounds
                 if int_ok or not draft6:
                     langs.append(N.decimal_lang(blo, bhi))
-                else:
-                    langs.append(N.nonintegral_lang(blo, bhi))
-                if int_ok or not draft6:
                     # exponent spellings parse to floats, integral ones (1e5) count as integers from
                     # draft 6 on: written only where those are allowed
                     langs.append(N.exponent_lang(blo, bhi))
+                else:
+                    langs.append(N.nonintegral_lang(blo, bhi))
             elif int_ok and draft6 and nonempty_ints:
                 flo = -(N.FRAC_INT_LIMIT - 1) if ilo is None else max(ilo, -(N.FRAC_INT_LIMIT - 1))
                 fhi = N.FRAC_INT_LIMIT - 1 if ihi is None else min(ihi, N.FRAC_INT_LIMIT - 1)

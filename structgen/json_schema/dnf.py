@@ -705,7 +705,7 @@ class DnfBuilder:
             return self._none_or_two(subs, pos, negs, ALL_TYPES)
         except UnsupportedSchemaError as first:
             obj = frozenset(("object",))
-            out = self._none_or_two(subs, pos, negs, ALL_TYPES - obj)
+            non_objects = self._none_or_two(subs, pos, negs, ALL_TYPES - obj)
             parts = [(n, [c.with_types(obj) for c in p if "object" in c.types]) for n, p in zip(subs, pos)]
             everywhere = [[True] * len(parts)] * len(parts)
             for name in self._discriminators(parts, everywhere)[:3]:
@@ -714,6 +714,7 @@ class DnfBuilder:
                     continue
                 cases = [*(self._has_value(node, name, (v,), False) for v in values),
                          self._has_value(node, name, values, True), self._absent(node, [name])]
+                out = non_objects
                 try:
                     for c in cases:
                         alive = [i for i in range(len(parts)) if self._restrict([parts[i]], c, name)]
@@ -721,7 +722,7 @@ class DnfBuilder:
                                                                    [negs[i] for i in alive], obj)))
                     return out
                 except UnsupportedSchemaError:
-                    out = self._none_or_two(subs, pos, negs, ALL_TYPES - obj)
+                    continue
             raise first
 
     def _none_or_two(self, subs: list[Node], pos: list[list[Clause]], negs: list[list[Clause]],

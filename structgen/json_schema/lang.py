@@ -267,13 +267,14 @@ def length_range(x: Lang) -> tuple[int, int | None] | None:
     raise TypeError(x)
 
 
-def has_anchor(x: Lang) -> bool:
+def has_anchor(x: Lang, kind: str | None = None) -> bool:
+    """``x`` holds an anchor (of ``kind``, when given)."""
     if isinstance(x, Anchor):
-        return True
+        return kind is None or x.kind == kind
     if isinstance(x, (Cat, Or)):
-        return any(has_anchor(i) for i in x.items)
+        return any(has_anchor(i, kind) for i in x.items)
     if isinstance(x, Rep):
-        return has_anchor(x.item)
+        return has_anchor(x.item, kind)
     return False
 
 

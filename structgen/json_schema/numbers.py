@@ -378,22 +378,21 @@ def _mantissa_lang(lo: Decimal, hi: Optional[Decimal]) -> L.Lang:
 def _nonneg_exponent_lang(lo: Decimal, hi: Optional[Decimal]) -> L.Lang:
     """Exponent spellings ``M[eE]x`` (M a mantissa in [1, 10)) whose exact value lies in [lo, hi],
     lo >= 0."""
-    def floor_log10(d: Decimal) -> int:
-        return d.adjusted()  # exponent of the leading digit
-
-    e_lo = EXP_MIN if lo <= 0 else max(EXP_MIN, floor_log10(lo))
-    e_hi = EXP_MAX if hi is None else min(EXP_MAX, floor_log10(hi)) if hi > 0 else None
-    if e_hi is None or e_lo > e_hi:
+    if hi is not None and hi <= 0:
         return L.NONE
-    scale = lambda d, e: d.scaleb(-e)  # noqa: E731 - exact decimal shift
+    # Decimal.adjusted() is floor(log10) of a positive value; scaleb(-e) an exact decimal shift
+    e_lo = EXP_MIN if lo <= 0 else max(EXP_MIN, lo.adjusted())
+    e_hi = EXP_MAX if hi is None else min(EXP_MAX, hi.adjusted())
+    if e_lo > e_hi:
+        return L.NONE
+    m_lo = lo.scaleb(-e_lo)
+    m_hi = None if hi is None else hi.scaleb(-e_hi)
     if e_lo == e_hi:
-        return L.cat(_mantissa_lang(scale(lo, e_lo), None if hi is None and e_hi == EXP_MAX else scale(hi, e_hi)),
-                     _exponent_spellings(e_lo, e_lo))
-    parts = [L.cat(_mantissa_lang(scale(lo, e_lo), None), _exponent_spellings(e_lo, e_lo))]
+        return L.cat(_mantissa_lang(m_lo, m_hi), _exponent_spellings(e_lo, e_lo))
+    parts = [L.cat(_mantissa_lang(m_lo, None), _exponent_spellings(e_lo, e_lo))]
     if e_lo + 1 <= e_hi - 1:
         parts.append(L.cat(_mantissa_lang(Decimal(1), None), _exponent_spellings(e_lo + 1, e_hi - 1)))
-    top = None if hi is None else scale(hi, e_hi)
-    parts.append(L.cat(_mantissa_lang(Decimal(1), top), _exponent_spellings(e_hi, e_hi)))
+    parts.append(L.cat(_mantissa_lang(Decimal(1), m_hi), _exponent_spellings(e_hi, e_hi)))
     return L.alt(*parts)
 
 

@@ -344,16 +344,6 @@ def _has_dollar(tree) -> bool:
     return False
 
 
-def _has_anchor_kind(x: L.Lang, kind: str) -> bool:
-    if isinstance(x, L.Anchor):
-        return x.kind == kind
-    if isinstance(x, (L.Cat, L.Or)):
-        return any(_has_anchor_kind(i, kind) for i in x.items)
-    if isinstance(x, L.Rep):
-        return _has_anchor_kind(x.item, kind)
-    return False
-
-
 def _search_language(pattern: str, python_dollar: bool = False) -> L.Lang:
     """:func:`search_language` by expressions; ``python_dollar``: Python's ``$`` (only where every
     ``$`` ends a top-level branch -- after a ``$`` that matched before the final newline the
@@ -376,7 +366,7 @@ def _search_language(pattern: str, python_dollar: bool = False) -> L.Lang:
             # e.g. "^" alone, or anchors only at the start
             pass
         body = L.cat(*items)
-        if python_dollar and _has_anchor_kind(body, "$"):
+        if python_dollar and L.has_anchor(body, "$"):
             raise PatternUnsupported("'$' inside the pattern (Python's reading)")
         if L.has_anchor(body):
             if not _only_end_anchors(body):

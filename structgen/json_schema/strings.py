@@ -273,7 +273,7 @@ def _cap(x: L.Lang, t: int) -> L.Lang:
 
 
 @functools.lru_cache(maxsize=256)
-def cap_count(x: L.Lang, lo: int, hi: int) -> int:
+def cap_count(x: L.Lang, hi: int) -> int:
     """The largest common repetition cap ``t`` that keeps ``x``'s maximum length <= hi; -1 when
     even ``t = 0`` is too long."""
     def max_len(t: int):
@@ -297,7 +297,7 @@ def cap_length(x: L.Lang, lo: int, hi: int) -> Optional[L.Lang]:
     """A *subset* of ``x ∩ (lo..hi characters)``: every repetition is capped at a common count
     ``t`` (the largest that keeps the maximum length <= hi). None if even ``t = 0`` is too long or
     the minimum length falls below ``lo``."""
-    a = cap_count(x, lo, hi)
+    a = cap_count(x, hi)
     if a < 0:
         return None
     y = _cap(x, a)
@@ -399,7 +399,7 @@ def string_lang(spec: StringSpec, excluded: list[str], checked_formats: frozense
             # members up to the longest length that still intersects exactly keep far more of the
             # ordinary ones
             how = "repetitions capped"
-            if cap_count(single[0], lo, hi) < MIN_USEFUL_CAP:
+            if cap_count(single[0], hi) < MIN_USEFUL_CAP:
                 short = exact_prefix(single[0], lo, hi)
                 if short is not None:
                     capped = short

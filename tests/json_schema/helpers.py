@@ -4,10 +4,12 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import warnings
 
 import jsonschema
 
 from structgen.cfg.compiler import compile_grammar_automaton
+from structgen.errors import CompileLimitError, UnsatisfiableSchemaError, UnsupportedSchemaError
 from structgen.json_schema import schema_to_ir
 from structgen.runtime import reference
 
@@ -109,3 +111,28 @@ def assert_exact(schema, keys, values, max_members=3, listed=None, **kw):
 def _in_listed_order(keys: list, listed: list) -> bool:
     ranks = [listed.index(k) if k in listed else len(listed) for k in keys]
     return ranks == sorted(ranks)
+
+
+def check_against_pool(schema, pool, *, property_order: str, complete: bool) -> str:
+    """Compile ``schema`` and compare it with ``jsonschema`` on every value of ``pool``: never an
+    invalid value accepted, and with ``complete`` never a valid one rejected. Returns
+    ``"compiled"``, ``"unsupported"`` (structgen refused it) or ``"unsat"`` (called unsatisfiable:
+    then no pool value may be valid)."""
+    v = validator(schema)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            a = automaton(schema, property_order=property_order)
+        except UnsatisfiableSchemaError:
+            valid = [x for x in pool if v.is_valid(x)]
+            assert not valid, f"called unsatisfiable, but {valid[0]!r} is valid"
+            return "unsat"
+        except (UnsupportedSchemaError, CompileLimitError):
+            return "unsupported"
+    for x in pool:
+        text = json.dumps(x)
+        ok, acc = v.is_valid(x), accepts(a, text)
+        assert ok or not acc, f"accepted invalid {text} for {json.dumps(schema)}"
+        if complete:
+            assert acc or not ok, f"rejected valid {text} for {json.dumps(schema)}"
+    return "compiled"
