@@ -89,6 +89,15 @@ def test_unsupported_constructs(pattern, what):
 def test_invalid_pattern():
     with pytest.raises(PatternInvalid):
         parse("(abc")
+    with pytest.raises(PatternInvalid):
+        search_language_python("(abc$")
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1$", r"(?>ab)$"])
+def test_python_dollar_language_refuses_what_it_cannot_compile(pattern):
+    """The negated-use language raises the same specific error as the positive one."""
+    with pytest.raises(PatternUnsupported):
+        search_language_python(pattern)
 
 
 def test_unicode_classes_follow_re():
