@@ -124,6 +124,14 @@ class Repeat(Expr):
 EMPTY = Seq(())
 NOTHING = Alt(())
 
+#: Rule-name prefix of *arrays of distinct JSON strings*. A rule whose name starts with it must
+#: derive ``[`` + JSON strings separated by ``,`` and JSON whitespace + ``]`` (nothing else), and
+#: every proper prefix of an element must have infinitely many completions; the grammar itself
+#: lets duplicates through and the runtime (``structgen.runtime.unique``) rejects a string equal
+#: to an earlier element of the same array. Front ends other than JSON Schema never produce it
+#: (``@`` cannot appear in a Lark rule name).
+UNIQUE_STRINGS_PREFIX = "@unique_strings"
+
 
 def seq(*items: Expr) -> Expr:
     """Concatenation, flattening nested Seqs and dropping empty strings."""

@@ -5,8 +5,9 @@ beyond the prefix); ``minItems``/``maxItems`` bound the count exactly (large bou
 repetition). ``contains`` clauses (several, with ``prefixItems``) with ``minContains``/``maxContains`` are
 compiled as a regular language over element *kinds* (position schema × the clauses an element counts
 for) tracking positions, counts and length (:func:`_with_contains`); ``maxContains`` needs the
-negation of its ``contains`` schema, which must be expressible. ``uniqueItems`` is enforced only where exact: at most one element, or elements drawn
-from a small finite set of values (then all distinct sequences are enumerated).
+negation of its ``contains`` schema, which must be expressible. ``uniqueItems`` is enforced only where exact: at most one element, elements drawn
+from a small finite set of values (then all distinct sequences are enumerated), or open-ended
+strings (a marked array rule the runtime keeps duplicate-free, :mod:`.unique_strings`).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from . import charsets as cs
 from . import fsa
 from . import lang as L
 from .spec import ArraySpec, Conj
+from .unique_strings import runtime_unique_array
 from .values import json_equal, value_ir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -228,6 +230,9 @@ def _unique(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int])
         sets.append(vals)
     rest_vals = comp.finite_values(pos_conj(K + 10 ** 6)) if len(sets) == max(K, 1) else None
     if len(sets) < max(K, 1) or (K == 0 and rest_vals is None):
+        runtime = _runtime_unique(comp, pos_conj, K, lo, hi)
+        if runtime is not None:
+            return runtime
         comp.unsupported("uniqueItems over elements that are not drawn from a small finite set", "uniqueItems",
                          spec.unique[0])
         return _sequence_fallback(comp, spec, pos_conj, K, lo, hi)
@@ -264,6 +269,21 @@ def _unique(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int])
     if not alts:
         return ir.NOTHING
     return comp.add_rule("unique", ir_alt(*alts))
+
+
+def _runtime_unique(comp, pos_conj, K: int, lo: int, hi: Optional[int]) -> Optional[ir.Expr]:
+    """Open-ended string elements: a plain array the runtime keeps duplicate-free
+    (:mod:`structgen.json_schema.unique_strings`); None when the elements do not qualify."""
+    n = K if hi is None else min(K, hi)
+    conjs = [pos_conj(i) for i in range(n)]
+    if hi is None or hi > K:
+        conjs.append(pos_conj(K + 10 ** 6))
+    prefix = [comp.value_expr(c) for c in conjs[:n]]
+    rest = comp.value_expr(pos_conj(K + 10 ** 6)) if len(conjs) > n else ir.NOTHING
+    body = _sequence(comp, prefix, rest, lo, hi)
+    if body == ir.NOTHING:
+        return ir.NOTHING
+    return runtime_unique_array(comp, conjs, body)
 
 
 def _sequence_fallback(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int]) -> ir.Expr:

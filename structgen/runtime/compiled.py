@@ -59,6 +59,13 @@ class CompiledGrammar:
         self._depth_lock = threading.Lock()
 
     @functools.cached_property
+    def unique_strings(self):
+        """The run-time distinctness checks of marked string arrays (:mod:`.unique`)."""
+        from .unique import UniqueStrings
+
+        return UniqueStrings(self)
+
+    @functools.cached_property
     def rule_has_calls(self) -> np.ndarray:
         """bool[R]: the rule has at least one call edge (else it is a plain byte DFA)."""
         a = self.automaton

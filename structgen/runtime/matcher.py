@@ -58,6 +58,9 @@ class Matcher:
         self._depth_set = np.zeros_like(compiled.depth_set)
         self._stop_set = frozenset(int(t) for t in compiled.stop_ids)
         self._stop_words = _stop_words(compiled.stop_ids)
+        self._unique = compiled.unique_strings
+        self._ustate = None       # structgen.runtime.unique state after the accepted tokens
+        self._uhist: list = []    # that state before each accepted token (parallel to _history)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -84,13 +87,32 @@ class Matcher:
         """True after a stop token was accepted."""
         return self._terminated
 
-    def _scan_token(self, t: int) -> bool:
+    def _scan_token(self, t: int, ustate):
+        """Scan token ``t`` (not a stop token) into the chart. Returns ``(True, state after)`` for
+        the run-time checks (:mod:`.unique`) or ``(False, None)`` with the chart unchanged."""
         comp = self.compiled
         lo = comp.token_offsets[t]
         hi = comp.token_offsets[t + 1]
         if lo == hi:
-            return False
-        return self._chart.run(K.scan_bytes, comp.g, comp.token_bytes_flat, lo, hi) == 1
+            return False, None
+        n0 = self._chart.n_sets
+        if self._chart.run(K.scan_bytes, comp.g, comp.token_bytes_flat, lo, hi) != 1:
+            return False, None
+        if not self._unique.active:
+            return True, None
+        after = self._unique.step(ustate, comp.vocab.token_bytes[t], self._chart, n0)
+        if after is False:
+            self._chart.truncate(n0)
+            return False, None
+        return True, after
+
+    def _token_ok(self, t: int) -> bool:
+        """Whether non-stop token ``t`` may come next (state unchanged)."""
+        n0 = self._chart.n_sets
+        ok, _ = self._scan_token(t, self._ustate)
+        if ok:
+            self._chart.truncate(n0)
+        return ok
 
     # ------------------------------------------------------------------ queries
     def is_allowed(self, token_id: int) -> bool:
@@ -100,11 +122,7 @@ class Matcher:
             return False
         if t in self._stop_set:
             return self.can_stop()
-        n0 = self._chart.n_sets
-        ok = self._scan_token(t)
-        if ok:
-            self._chart.truncate(n0)
-        return ok
+        return self._token_ok(t)
 
     def validate_tokens(self, token_ids: Iterable[int]) -> int:
         """Length of the longest prefix of ``token_ids`` that could be accepted in order.
@@ -114,6 +132,7 @@ class Matcher:
         n0 = self._chart.n_sets
         n = 0
         terminated = self._terminated
+        ustate = self._ustate
         try:
             for tid in token_ids:
                 t = self._check_id(tid)
@@ -123,8 +142,10 @@ class Matcher:
                     if not K.can_stop(self.compiled.g, self._chart.c):
                         break
                     terminated = True
-                elif not self._scan_token(t):
-                    break
+                else:
+                    ok, ustate = self._scan_token(t, ustate)
+                    if not ok:
+                        break
                 n += 1
         finally:
             self._chart.truncate(n0)
@@ -141,17 +162,23 @@ class Matcher:
         if self._terminated:
             raise MatcherTerminatedError("advance() on a terminated matcher (a stop token was accepted)")
         n0 = self._chart.n_sets
+        ustate = self._ustate
         if t in self._stop_set:
             if not K.can_stop(self.compiled.g, self._chart.c):
                 return False
             self._terminated = True
-        elif not self._scan_token(t):
-            return False
+        else:
+            ok, ustate = self._scan_token(t, ustate)
+            if not ok:
+                return False
         self._history.append(n0)
         self._tokens.append(t)
+        self._uhist.append(self._ustate)
+        self._ustate = ustate
         if self.max_rollback_tokens is not None and len(self._history) > self.max_rollback_tokens:
             del self._history[0]
             del self._tokens[0]
+            del self._uhist[0]
         return True
 
     accept_token = advance
@@ -174,6 +201,8 @@ class Matcher:
         n_sets = self._history[-k]
         del self._history[-k:]
         del self._tokens[-k:]
+        self._ustate = self._uhist[-k]
+        del self._uhist[-k:]
         self._terminated = False
         self._chart.truncate(n_sets)
 
@@ -182,6 +211,8 @@ class Matcher:
         self._chart.truncate(_INITIAL_SETS)
         self._history.clear()
         self._tokens.clear()
+        self._ustate = None
+        self._uhist.clear()
         self._terminated = False
 
     def copy(self) -> "Matcher":
@@ -198,6 +229,9 @@ class Matcher:
         new._depth_set = np.zeros_like(self._depth_set)
         new._stop_set = self._stop_set
         new._stop_words = self._stop_words
+        new._unique = self._unique
+        new._ustate = self._ustate
+        new._uhist = list(self._uhist)
         return new
 
     # ------------------------------------------------------------------ masks
@@ -219,6 +253,8 @@ class Matcher:
             can_stop = True
         else:
             can_stop = self._fill_tokens(out)
+            if self._unique.active:
+                self._unique.filter_mask(self._ustate, out, self._token_ok)
         if can_stop:
             for w, bits in self._stop_words:
                 out[w] |= bits

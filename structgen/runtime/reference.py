@@ -11,11 +11,17 @@ Python, with no caching, so the fast paths can be checked against it:
 - completion of rule ``M`` from origin ``o`` advances every item of set ``o`` with a call edge on ``M``.
 
 Because every automaton state is live and every rule productive (automaton invariants), a
-non-empty item set means the input so far is a viable prefix.
+non-empty item set means the input so far is a viable prefix — of the *grammar*. Arrays marked
+for run-time distinctness (:data:`~structgen.cfg.ir.UNIQUE_STRINGS_PREFIX`) are checked on top by
+:func:`unique_strings_ok`, written independently of ``structgen.runtime.unique``;
+:func:`accepts` and :func:`is_viable_prefix` include it.
 """
 from __future__ import annotations
 
+import json
+
 from ..cfg.automaton import GrammarAutomaton
+from ..cfg.ir import UNIQUE_STRINGS_PREFIX
 
 Item = tuple[int, int]
 
@@ -80,13 +86,52 @@ def can_stop(aut: GrammarAutomaton, sets: list[list[Item]]) -> bool:
 
 def is_viable_prefix(aut: GrammarAutomaton, data: bytes) -> bool:
     """``data`` is a prefix of some member of the language."""
-    return feed(aut, initial_sets(aut), data)
+    sets = initial_sets(aut)
+    return feed(aut, sets, data) and unique_strings_ok(aut, sets, data)
 
 
 def accepts(aut: GrammarAutomaton, data: bytes) -> bool:
     """``data`` is a member of the language."""
     sets = initial_sets(aut)
-    return feed(aut, sets, data) and can_stop(aut, sets)
+    return feed(aut, sets, data) and can_stop(aut, sets) and unique_strings_ok(aut, sets, data)
+
+
+def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes) -> bool:
+    """No marked array in ``data`` (fed into ``sets``) holds two equal complete strings. A marked
+    array starts at a ``[`` consumed by an item of a marked rule (set ``i + 2`` holds the items after
+    byte ``i``; the item's origin is ``i + 1``)."""
+    marked = aut.__dict__.get("_reference_unique_rules")
+    if marked is None:
+        marked = {r for r, name in enumerate(aut.rule_names) if name.startswith(UNIQUE_STRINGS_PREFIX)}
+        aut.__dict__["_reference_unique_rules"] = marked
+    if not marked:
+        return True
+    for i, b in enumerate(data):
+        if b == 0x5B and any(o == i + 1 and int(aut.state_rule[s]) in marked for s, o in sets[i + 2]):
+            values = _array_strings(data, i + 1)
+            if len(set(values)) != len(values):
+                return False
+    return True
+
+
+def _array_strings(data: bytes, j: int) -> list[str]:
+    """The complete JSON strings of the array of strings whose content starts at ``data[j]``."""
+    out = []
+    while j < len(data):
+        b = data[j]
+        if b == 0x5D:
+            break
+        if b != 0x22:
+            j += 1
+            continue
+        k = j + 1
+        while k < len(data) and data[k] != 0x22:
+            k += 2 if data[k] == 0x5C else 1
+        if k >= len(data):
+            break
+        out.append(json.loads(data[j:k + 1].decode("utf-8")))
+        j = k + 1
+    return out
 
 
 def next_bytes(aut: GrammarAutomaton, sets: list[list[Item]]) -> set[int]:

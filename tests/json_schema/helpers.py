@@ -57,10 +57,23 @@ def random_member(aut, rng: random.Random, max_len: int = 160, tries: int = 20) 
                 b = rng.choice(closers)
             else:
                 b = rng.choice(non_ws)
+            if not _feed_unique(aut, sets, out, b):  # closed a duplicate: any other byte
+                b = next((x for x in options if x != b and _feed_unique(aut, sets, out, x)), None)
+                if b is None:
+                    break
             out.append(b)
-            ok = reference.feed(aut, sets, bytes([b]))
-            assert ok, "next_bytes offered a dead byte"
     return None
+
+
+def _feed_unique(aut, sets, out: bytearray, b: int) -> bool:
+    """Feed byte ``b`` after ``out`` into ``sets`` if the result stays a viable prefix, run-time
+    distinctness of marked string arrays included; else leave ``sets`` as they were."""
+    n = len(sets)
+    assert reference.feed(aut, sets, bytes([b])), "next_bytes offered a dead byte"
+    if reference.unique_strings_ok(aut, sets, bytes(out) + bytes([b])):
+        return True
+    del sets[n:]
+    return False
 
 
 def random_members(aut, n: int, seed: int = 0, max_len: int = 160) -> list[bytes]:

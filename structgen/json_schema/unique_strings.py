@@ -1,0 +1,128 @@
+"""``uniqueItems`` over open-ended strings: an array rule the runtime keeps duplicate-free.
+
+Distinctness of unboundedly many elements is not context-free, so the grammar cannot say it.
+When every element of an array must be a JSON string and every proper prefix of an element has
+infinitely many completions ("open-ended": ``{"type": "string"}``, ``minLength``, patterns like
+``^[a-z]+$`` — not ``maxLength``, ``enum`` or ``^[0-9a-f]{8}$``), the array is emitted as a plain
+array in a rule named with :data:`~structgen.cfg.ir.UNIQUE_STRINGS_PREFIX`, and the runtime
+(:mod:`structgen.runtime.unique`) rejects a string equal to an earlier element.
+
+Open-endedness is what keeps the masks sound with a finite set of strings seen so far: an
+unfinished element can always still become a string not seen yet, so the only dead tokens are
+those that *close* a duplicate — which the runtime finds exactly.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from ..cfg import ir
+from ..errors import CompileLimitError, GrammarError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .compiler import SchemaCompiler
+    from .spec import Conj
+
+#: most DFA states of one element language checked for open-endedness
+MAX_ELEMENT_STATES = 200_000
+
+
+def runtime_unique_array(comp: "SchemaCompiler", conjs: list["Conj"], body: ir.Expr) -> Optional[ir.Expr]:
+    """The array ``[ body ]`` as a rule the runtime keeps duplicate-free, or None when some
+    element schema in ``conjs`` (one per position kind) admits non-strings or a string prefix
+    with finitely many completions."""
+    for conj in conjs:
+        if not strings_only(comp, conj):
+            return None
+        e = comp.value_expr(conj)
+        if e != ir.NOTHING and not open_ended(e, comp.rules):
+            return None
+    arr = ir.seq(ir.Literal("["), comp.ws, body, comp.ws, ir.Literal("]"))
+    return comp.add_rule(ir.UNIQUE_STRINGS_PREFIX, arr)
+
+
+def strings_only(comp: "SchemaCompiler", conj: "Conj") -> bool:
+    """Every value satisfying ``conj`` is a string (vacuously true when none does)."""
+    conj2 = comp.simplify_conj(conj)
+    if conj2 is None:
+        return True
+    if not conj2:
+        return False
+    for c in comp.dnf.conj_dnf(conj2):
+        if c.empty:
+            continue
+        if c.enum is not None:
+            if not all(isinstance(v, str) for v in c.enum):
+                return False
+        elif not c.types <= {"string"}:
+            return False
+    return True
+
+
+def open_ended(expr: ir.Expr, rules: dict[str, ir.Expr]) -> bool:
+    """``expr`` (references resolved in ``rules``) is a regular language of JSON-string texts in
+    which every state but the final one (after the closing quote) has infinitely many completions."""
+    flat = _flatten(expr, rules, set())
+    if flat is None:
+        return False
+    from ..cfg.compiler import compile_grammar_automaton
+
+    try:
+        aut = compile_grammar_automaton(ir.Grammar.single(flat, "unique element"), max_states=MAX_ELEMENT_STATES)
+    except (CompileLimitError, GrammarError):
+        return False
+    if aut.n_rules != 1 or aut.call_rule.shape[0]:
+        return False
+    trans = aut.trans
+    has_out = (trans >= 0).any(axis=1)
+    if (aut.accept & has_out).any():
+        return False
+    return bool((_infinite_future(trans) | aut.accept).all())
+
+
+def _infinite_future(trans: np.ndarray) -> np.ndarray:
+    """bool[S]: the state reaches a cycle (so, every state being live, has infinitely many
+    completions). Peels, from the states without successors backwards, the states all of whose
+    successors have finite futures."""
+    S = trans.shape[0]
+    src, _ = np.nonzero(trans >= 0)
+    dst = trans[trans >= 0]
+    pairs = np.unique(np.stack([src, dst], axis=1), axis=0) if src.size else np.zeros((0, 2), np.int64)
+    pending = np.bincount(pairs[:, 0], minlength=S)  # successors not yet known to be finite
+    order = np.argsort(pairs[:, 1], kind="stable")
+    preds_of = pairs[order, 0]
+    ptr = np.zeros(S + 1, np.int64)
+    np.cumsum(np.bincount(pairs[:, 1], minlength=S), out=ptr[1:])
+    finite = np.zeros(S, bool)
+    stack = [int(s) for s in np.flatnonzero(pending == 0)]
+    while stack:
+        s = stack.pop()
+        finite[s] = True
+        for p in preds_of[ptr[s]:ptr[s + 1]].tolist():
+            pending[p] -= 1
+            if pending[p] == 0:
+                stack.append(p)
+    return ~finite
+
+
+def _flatten(e: ir.Expr, rules: dict[str, ir.Expr], active: set[str]) -> Optional[ir.Expr]:
+    """``e`` with every reference replaced by its rule's body; None on recursion."""
+    if isinstance(e, ir.Ref):
+        if e.name in active or e.name not in rules:
+            return None
+        active.add(e.name)
+        try:
+            return _flatten(rules[e.name], rules, active)
+        finally:
+            active.discard(e.name)
+    if isinstance(e, ir.Seq):
+        items = [_flatten(i, rules, active) for i in e.items]
+        return None if any(i is None for i in items) else ir.Seq(tuple(items))
+    if isinstance(e, ir.Alt):
+        items = [_flatten(i, rules, active) for i in e.items]
+        return None if any(i is None for i in items) else ir.Alt(tuple(items))
+    if isinstance(e, ir.Repeat):
+        item = _flatten(e.item, rules, active)
+        return None if item is None else ir.Repeat(item, e.min, e.max)
+    return e

@@ -1,0 +1,268 @@
+"""Run-time distinctness of JSON strings in marked arrays (``uniqueItems`` beyond the grammar).
+
+A grammar marks arrays whose string elements must be pairwise distinct by rule name
+(:data:`~structgen.cfg.ir.UNIQUE_STRINGS_PREFIX`; the contract is stated there). The grammar lets
+duplicates through; :class:`UniqueStrings` follows the accepted bytes and rejects a token that
+*closes* a string equal (as a decoded value, escapes resolved: ``"a"`` = ``"\\u0061"``) to an
+earlier element of the same array. It needs the chart only at a ``[``: the array is marked when
+some item of a marked rule has just consumed that ``[``. An unmarked parse of the same ``[``
+(an ``anyOf`` of a unique and a plain array) is then held to distinctness too — sound, and the
+only incompleteness.
+
+State (:class:`InArray`, or ``None`` outside marked arrays) is immutable, so the matcher keeps
+one per accepted token for rollback and shares it on copy.
+
+Masks: every proper prefix of a marked element has infinitely many completions (a compiler
+guarantee), so with finitely many strings seen a token is dead only if it closes a duplicate.
+:meth:`UniqueStrings.filter_mask` finds those tokens by walking the token trie along the seen
+strings' spellings only (any spelling: literal characters, short escapes, ``\\uXXXX`` in either
+hex case, surrogate pairs), clearing whole subtrees below a duplicate's closing quote. Tokens
+that could close two strings (three or more quotes, or a ``[`` and four) are checked one by one.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ..cfg.ir import UNIQUE_STRINGS_PREFIX
+
+_QUOTE = 0x22
+_BACKSLASH = 0x5C
+_WS = (0x20, 0x09, 0x0A, 0x0D)
+_SHORT_ESCAPES = {ord('"'): '"', ord("\\"): "\\", ord("/"): "/", ord("b"): "\b", ord("f"): "\f",
+                  ord("n"): "\n", ord("r"): "\r", ord("t"): "\t"}
+
+
+@dataclass(frozen=True)
+class InArray:
+    """Inside a marked array: the decoded strings so far; inside an element, its raw bytes after
+    the opening quote (``raw`` is None between elements)."""
+
+    seen: frozenset
+    raw: Optional[bytes] = None
+
+
+def decode_units(decoded: str, tail: bytes) -> tuple[str, bytes]:
+    """Move the complete characters at the front of ``tail`` (raw JSON string content, valid so
+    far) onto ``decoded``; returns the new pair, ``tail`` holding an unfinished character or
+    escape (a high-surrogate escape stays until its pair partner is known). Agrees with
+    ``json.loads`` on complete strings."""
+    out = [decoded]
+    i, n = 0, len(tail)
+    while i < n:
+        c = tail[i]
+        if c == _BACKSLASH:
+            if i + 1 >= n:
+                break
+            e = tail[i + 1]
+            if e != 0x75:  # 'u'
+                if e not in _SHORT_ESCAPES:
+                    raise ValueError(f"invalid escape \\{chr(e)}")
+                out.append(_SHORT_ESCAPES[e])
+                i += 2
+                continue
+            if i + 6 > n:
+                break
+            code = _hex4(tail[i + 2:i + 6])
+            if 0xD800 <= code < 0xDC00:
+                if i + 7 > n:
+                    break
+                if tail[i + 6] == _BACKSLASH:
+                    if i + 8 > n:
+                        break
+                    if tail[i + 7] == 0x75:
+                        if i + 12 > n:
+                            break
+                        low = _hex4(tail[i + 8:i + 12])
+                        if 0xDC00 <= low < 0xE000:
+                            out.append(chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)))
+                            i += 12
+                            continue
+            out.append(chr(code))
+            i += 6
+        elif c < 0x80:
+            out.append(chr(c))
+            i += 1
+        else:
+            k = 2 if c < 0xE0 else 3 if c < 0xF0 else 4
+            if i + k > n:
+                break
+            out.append(tail[i:i + k].decode("utf-8", "surrogatepass"))
+            i += k
+    return "".join(out), tail[i:]
+
+
+class UniqueStrings:
+    """The per-grammar part: which states belong to marked rules, which tokens need a one-by-one
+    check, and a cache of trie children. Shared by all matchers of a compiled grammar."""
+
+    def __init__(self, compiled) -> None:
+        aut = compiled.automaton
+        marked = np.array([n.startswith(UNIQUE_STRINGS_PREFIX) for n in aut.rule_names], bool)
+        self.active = bool(marked.any())
+        self.state_marked = marked[aut.state_rule] if self.active else None
+        self._trie = compiled.trie_arrays
+        self._children: dict[int, dict[int, int]] = {}
+        if self.active:
+            tb = compiled.vocab.token_bytes
+            V = compiled.vocab_size
+            self.multi_inside = np.array([t for t in range(min(V, len(tb))) if tb[t] and tb[t].count(b'"') >= 3],
+                                         np.int64)
+            self.multi_outside = np.array([t for t in range(min(V, len(tb)))
+                                           if tb[t] and b"[" in tb[t] and tb[t].count(b'"') >= 4], np.int64)
+
+    # ------------------------------------------------------------------ stepping
+    def opens_at(self, chart, k: int) -> bool:
+        """A marked array starts with the ``[`` that led from set ``k - 1`` to set ``k``."""
+        lo, hi = int(chart.set_ptr[k]), int(chart.set_ptr[k + 1])
+        s = chart.items_s[lo:hi]
+        o = chart.items_o[lo:hi]
+        return bool(np.any(self.state_marked[s] & (o == k - 1)))
+
+    def step(self, state: Optional[InArray], data: bytes, chart, first_set: int):
+        """The state after ``data``, which the chart has just scanned (byte ``i`` leading to set
+        ``first_set + i``); ``False`` when ``data`` closes a duplicate string."""
+        if state is None and b"[" not in data:
+            return None
+        i, n = 0, len(data)
+        while i < n:
+            if state is None:
+                j = data.find(b"[", i)
+                if j < 0:
+                    return None
+                i = j + 1
+                if self.opens_at(chart, first_set + j):
+                    state = InArray(frozenset())
+                continue
+            if state.raw is None:
+                b = data[i]
+                i += 1
+                if b == _QUOTE:
+                    state = InArray(state.seen, b"")
+                elif b == 0x5D:  # ']'
+                    state = None
+                continue
+            # inside an element: find its closing quote
+            raw = state.raw
+            j = i
+            escaped = _odd_backslashes(raw)
+            while j < n:
+                b = data[j]
+                if escaped:
+                    escaped = False
+                elif b == _BACKSLASH:
+                    escaped = True
+                elif b == _QUOTE:
+                    break
+                j += 1
+            raw = raw + data[i:j]
+            if j >= n:
+                return InArray(state.seen, raw)
+            value = json.loads(b'"' + raw + b'"')
+            if value in state.seen:
+                return False
+            state = InArray(state.seen | {value})
+            i = j + 1
+        return state
+
+    # ------------------------------------------------------------------ masks
+    def filter_mask(self, state: Optional[InArray], out: np.ndarray, exact_ok) -> None:
+        """Clear from ``out`` (the grammar's mask, uint32 words) the tokens that close a duplicate.
+        ``exact_ok(t)`` checks one token exactly (scan + :meth:`step`)."""
+        if state is None:
+            cands = self.multi_outside
+        else:
+            cands = self.multi_inside
+            if state.seen:
+                self._clear_duplicates(state, out)
+        if cands.size:
+            on = (out[cands >> 5] >> (cands & 31).astype(np.uint32)) & 1
+            for t in cands[on.astype(bool)].tolist():
+                if not exact_ok(t):
+                    out[t >> 5] &= np.uint32(~(1 << (t & 31)) & 0xFFFFFFFF)
+
+    def _child_map(self, node: int) -> dict[int, int]:
+        m = self._children.get(node)
+        if m is None:
+            byte, _, subtree_end, _, _ = self._trie
+            m = {}
+            c = node + 1
+            end = int(subtree_end[node])
+            while c < end:
+                m[int(byte[c])] = c
+                c = int(subtree_end[c])
+            self._children[node] = m
+        return m
+
+    def _clear_subtree(self, node: int, out: np.ndarray) -> None:
+        _, _, subtree_end, tok_ptr, token_ids = self._trie
+        ids = token_ids[tok_ptr[node]:tok_ptr[subtree_end[node]]].astype(np.int64)
+        if ids.size:
+            np.bitwise_and.at(out, ids >> 5, ~(np.uint32(1) << (ids & 31).astype(np.uint32)))
+
+    def _clear_duplicates(self, state: InArray, out: np.ndarray) -> None:
+        seen = state.seen
+        stack: list[tuple[int, Optional[str], bytes, tuple]] = []
+        if state.raw is None:
+            stack.append((0, None, b"", ()))
+        else:
+            decoded, tail = decode_units("", state.raw)
+            cands = tuple(v for v in seen if v.startswith(decoded))
+            if cands:
+                stack.append((0, decoded, tail, cands))
+        while stack:
+            node, decoded, tail, cands = stack.pop()
+            children = self._child_map(node)
+            if decoded is None:  # between elements: whitespace, commas, then an opening quote
+                for b in _WS + (0x2C,):
+                    c = children.get(b)
+                    if c is not None:
+                        stack.append((c, None, b"", ()))
+                c = children.get(_QUOTE)
+                if c is not None:
+                    stack.append((c, "", b"", tuple(seen)))
+                continue
+            if not tail:
+                if decoded in seen:
+                    c = children.get(_QUOTE)
+                    if c is not None:
+                        self._clear_subtree(c, out)
+                nexts = {_BACKSLASH}
+                for v in cands:
+                    if len(v) > len(decoded):
+                        ch = v[len(decoded)]
+                        if ch != '"' and ch != "\\" and ord(ch) >= 0x20:
+                            nexts.add(ch.encode("utf-8", "surrogatepass")[0])
+                items = [(b, children[b]) for b in nexts if b in children]
+            else:
+                items = list(children.items())
+            for b, c in items:
+                if not tail and b == _QUOTE:
+                    continue
+                try:
+                    d2, t2 = decode_units(decoded, tail + bytes((b,)))
+                except (ValueError, UnicodeDecodeError):  # not a JSON string: no token here in the mask
+                    continue
+                if t2 and (t2[0] == _QUOTE or (t2[0] != _BACKSLASH and t2[0] < 0x20)
+                           or 0x80 <= t2[0] < 0xC0 or t2[0] >= 0xF8) or len(t2) > 12:
+                    continue
+                c2 = tuple(v for v in cands if v.startswith(d2))
+                if c2:
+                    stack.append((c, d2, t2, c2))
+
+
+def _hex4(digits: bytes) -> int:
+    if not all(c in b"0123456789abcdefABCDEF" for c in digits):
+        raise ValueError(f"invalid \\u escape {digits!r}")
+    return int(digits, 16)
+
+
+def _odd_backslashes(raw: bytes) -> bool:
+    """The raw string content ends inside an escape (an odd run of trailing backslashes)."""
+    k = 0
+    while k < len(raw) and raw[-1 - k] == _BACKSLASH:
+        k += 1
+    return k % 2 == 1

@@ -1,0 +1,149 @@
+"""Run-time distinctness of strings in ``uniqueItems`` arrays (``structgen.runtime.unique``).
+
+Checked three ways: token-level acceptance against ``jsonschema`` on random arrays full of
+near-duplicates (escaped spellings, surrogate pairs, prefixes of each other); every mask bit
+against the exact one-token check (scan + run-time state) over the whole vocabulary; and the
+matcher's state through rollback and copy.
+"""
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+import structgen
+from structgen.errors import UnsupportedSchemaError
+from structgen.json_schema import schema_to_ir
+from structgen.runtime.matcher import Matcher
+from structgen.runtime.unique import decode_units
+from tests.conftest import get_tokenizer, get_vocab
+from tests.json_schema.helpers import accepts, automaton, validator
+
+UNIQUE = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+NESTED = {"type": "object", "properties": {
+    "tags": {"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$"}, "uniqueItems": True,
+             "maxItems": 4},
+    "more": {"type": "array", "items": {"type": "string"}}}}
+
+ATOMS = ["a", "b", "ab", "", "é", "\u00e9", "😀", "[", "]", '"', "\\", "x y"]
+
+
+def _spell(s: str, rng: random.Random) -> str:
+    """A random JSON spelling of the string ``s`` (literal, short or \\u escapes)."""
+    out = []
+    for ch in s:
+        r = rng.random()
+        if ch in '"\\' or r < 0.3:
+            if ch in '"\\' and r < 0.5:
+                out.append("\\" + ch)
+            else:
+                out.append("".join(f"\\u{u:04x}" if rng.random() < 0.5 else f"\\u{u:04X}"
+                                   for u in _utf16(ch)))
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _utf16(ch: str) -> list[int]:
+    b = ch.encode("utf-16-be")
+    return [int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2)]
+
+
+def _random_array(rng: random.Random, atoms=ATOMS, lo: int = 0, max_n: int = 5) -> str:
+    n = rng.randint(0, max_n)
+    items = [_spell("".join(rng.choice(atoms) for _ in range(rng.randint(lo, 2))), rng) for _ in range(n)]
+    sep = rng.choice([",", ", ", " ,\n"])
+    return "[" + sep.join(items) + "]"
+
+
+def test_open_ended_strings_compile_and_others_still_raise():
+    assert any(n.startswith("@unique_strings") for n in schema_to_ir(UNIQUE).rules)
+    for items in ({"type": "string", "maxLength": 3}, {"type": "string", "format": "date"},
+                  {"type": ["string", "integer"]}, {"type": "integer"}, {"type": "object"}):
+        with pytest.raises(UnsupportedSchemaError):
+            schema_to_ir({"type": "array", "items": items, "uniqueItems": True})
+
+
+def test_decode_units_agrees_with_json():
+    rng = random.Random(3)
+    for _ in range(500):
+        s = "".join(rng.choice(ATOMS) for _ in range(rng.randint(0, 4)))
+        raw = _spell(s, rng)[1:-1].encode("utf-8")
+        assert decode_units("", raw) == (json.loads('"' + raw.decode() + '"'), b"")
+        cut = rng.randint(0, len(raw))
+        d, tail = decode_units("", raw[:cut])
+        assert s.startswith(d) and len(tail) <= 12
+
+
+@pytest.mark.parametrize("schema", [UNIQUE, NESTED], ids=["top", "nested"])
+def test_accepts_iff_valid(schema):
+    tok = get_tokenizer("llama3")
+    g = structgen.compile_json_schema(schema, get_vocab("llama3"))
+    aut = automaton(schema)
+    v = validator(schema)
+    rng = random.Random(0)
+    n_valid = n_invalid = 0
+    for _ in range(400):
+        if schema is NESTED:
+            text = '{"tags": ' + _random_array(rng, ["a", "b", "ab"], 1, 4) + ', "more": ["a", "a"]}'
+        else:
+            text = _random_array(rng)
+        value = json.loads(text)
+        ok = v.is_valid(value)
+        m = Matcher(g)
+        ids = tok.encode(text, add_special_tokens=False)
+        got = m.advance_many(ids) == len(ids) and m.can_stop()
+        assert got == ok, text
+        assert accepts(aut, text) == ok, text  # the reference oracle agrees
+        n_valid += ok
+        n_invalid += not ok
+    assert n_valid > 20 and n_invalid > 20
+
+
+@pytest.mark.parametrize("name", ["llama3", "gpt2"])
+def test_masks_equal_exact_token_checks(name):
+    """Every bit of the mask equals ``is_allowed`` (grammar scan + run-time state), at prefixes
+    inside and between elements, after escaped spellings, and with the empty string seen."""
+    tok = get_tokenizer(name)
+    vocab = get_vocab(name)
+    g = structgen.compile_json_schema(UNIQUE, vocab)
+    prefixes = ['["hello", "world", "hel', '["hello", "world",', '["hello", "world"', '["a", "b", "',
+                '["", "', '["",', '["\\u0061", "', '["ab", "a\\', '["é", "\\u00', '["😀", "\\ud83d',
+                '["a\\"b", "a\\', '["x", "x', '["[", "']
+    for pre in prefixes:
+        m = Matcher(g)
+        data = pre.encode()
+        ids = tok.encode(pre, add_special_tokens=False)
+        assert m.advance_many(ids) == len(ids), pre
+        assert m.consumed_bytes() == data
+        mask = set(m.allowed_token_ids().tolist())
+        exact = {t for t in range(vocab.vocab_size) if m.is_allowed(t)}
+        assert mask == exact, (pre, sorted(mask ^ exact)[:10])
+
+
+def test_rollback_and_copy_restore_the_seen_strings():
+    tok = get_tokenizer("llama3")
+    g = structgen.compile_json_schema(UNIQUE, get_vocab("llama3"))
+    enc = lambda s: tok.encode(s, add_special_tokens=False)  # noqa: E731
+    first, second = enc('["a",'), enc(' "b",')
+    dup = enc(' "b"')
+    m = Matcher(g)
+    assert m.advance_many(first + second) == len(first + second)
+    assert m.validate_tokens(dup) < len(dup)
+    twin = m.copy()
+    m.rollback(len(second))              # back to '["a",' : "b" is new again
+    assert m.validate_tokens(dup) == len(dup)
+    assert twin.validate_tokens(dup) < len(dup)
+    rest = enc(' "c"]')
+    assert twin.advance_many(rest) == len(rest) and twin.can_stop()
+    m.reset()
+    assert m.advance_many(first + second + rest) == len(first + second + rest)
+
+
+def test_grammars_without_marked_arrays_pay_nothing():
+    g = structgen.compile_json_schema({"type": "array", "items": {"type": "string"}}, get_vocab("gpt2"))
+    assert not g.unique_strings.active
+    m = Matcher(g)
+    assert m.advance_many(get_tokenizer("gpt2").encode('["a", "a"]')) > 0 and m.can_stop()
