@@ -45,6 +45,65 @@ class InArray:
     raw: Optional[bytes] = None
 
 
+@dataclass(frozen=True)
+class _Closers:
+    """Per vocabulary: tokens that close a string, by the decoded text they close it with.
+    ``inside[d]``: tokens that, read from a character boundary inside a string, close it after
+    text decoding to ``d``; ``between[d]``: tokens of JSON whitespace and commas, then a complete
+    string decoding to ``d``. Values: int64 token id arrays."""
+
+    inside: dict
+    between: dict
+
+
+_CLOSERS: dict[str, _Closers] = {}
+
+
+def _closers_of(vocab) -> _Closers:
+    key = vocab.fingerprint
+    hit = _CLOSERS.get(key)
+    if hit is not None:
+        return hit
+    inside: dict[str, list[int]] = {}
+    between: dict[str, list[int]] = {}
+    for t, data in enumerate(vocab.token_bytes[:vocab.vocab_size]):
+        if not data or b'"' not in data:
+            continue
+        d = _closed_text(data, 0)
+        if d is not None:
+            inside.setdefault(d, []).append(t)
+        j = 0
+        while j < len(data) and data[j] in _WS + (0x2C,):
+            j += 1
+        if j < len(data) and data[j] == _QUOTE:
+            d = _closed_text(data, j + 1)
+            if d is not None:
+                between.setdefault(d, []).append(t)
+    res = _Closers({k: np.asarray(v, np.int64) for k, v in inside.items()},
+                   {k: np.asarray(v, np.int64) for k, v in between.items()})
+    _CLOSERS[key] = res
+    return res
+
+
+def _closed_text(data: bytes, i: int) -> Optional[str]:
+    """The decoded string content from ``data[i]`` (a character boundary) to the first unescaped
+    quote, or None when there is none or the bytes are not valid string content."""
+    j = i
+    while j < len(data):
+        b = data[j]
+        if b == _BACKSLASH:
+            j += 2
+            continue
+        if b == _QUOTE:
+            try:
+                d, tail = decode_units("", data[i:j])
+            except (ValueError, UnicodeDecodeError):
+                return None
+            return None if tail else d  # (raw control bytes: never in a mask, harmless)
+        j += 1
+    return None
+
+
 def decode_units(decoded: str, tail: bytes) -> tuple[str, bytes]:
     """Move the complete characters at the front of ``tail`` (raw JSON string content, valid so
     far) onto ``decoded``; returns the new pair, ``tail`` holding an unfinished character or
@@ -105,6 +164,7 @@ class UniqueStrings:
         self.active = bool(marked.any())
         self.state_marked = marked[aut.state_rule] if self.active else None
         self._trie = compiled.trie_arrays
+        self._vocab = compiled.vocab
         self._children: dict[int, dict[int, int]] = {}
         if self.active:
             tb = compiled.vocab.token_bytes
@@ -169,6 +229,13 @@ class UniqueStrings:
         return state
 
     # ------------------------------------------------------------------ masks
+    @property
+    def closers(self) -> "_Closers":
+        c = self.__dict__.get("_closers")
+        if c is None:
+            c = self.__dict__["_closers"] = _closers_of(self._vocab)
+        return c
+
     def filter_mask(self, state: Optional[InArray], out: np.ndarray, exact_ok) -> None:
         """Clear from ``out`` (the grammar's mask, uint32 words) the tokens that close a duplicate.
         ``exact_ok(t)`` checks one token exactly (scan + :meth:`step`)."""
@@ -204,6 +271,25 @@ class UniqueStrings:
             np.bitwise_and.at(out, ids >> 5, ~(np.uint32(1) << (ids & 31).astype(np.uint32)))
 
     def _clear_duplicates(self, state: InArray, out: np.ndarray) -> None:
+        """Tokens closing a seen string: looked up by the decoded text they close with, unless
+        the element so far ends inside a character or escape (then :meth:`_walk_duplicates`)."""
+        seen = state.seen
+        closers = self.closers
+        if state.raw is None:
+            ids = [closers.between[v] for v in seen if v in closers.between]
+        else:
+            decoded, tail = decode_units("", state.raw)
+            if tail:
+                self._walk_duplicates(state, out)
+                return
+            n = len(decoded)
+            ids = [closers.inside[v[n:]] for v in seen if v.startswith(decoded) and v[n:] in closers.inside]
+        if ids:
+            t = np.concatenate(ids)
+            np.bitwise_and.at(out, t >> 5, ~(np.uint32(1) << (t & 31).astype(np.uint32)))
+
+    def _walk_duplicates(self, state: InArray, out: np.ndarray) -> None:
+        """The trie walk along the seen strings' spellings (any start state, slow)."""
         seen = state.seen
         stack: list[tuple[int, Optional[str], bytes, tuple]] = []
         if state.raw is None:
