@@ -91,6 +91,10 @@ def test_pydantic_types_and_sets():
         schema_to_ir(at_least_two)
     with pytest.warns(SchemaApproximationWarning):
         schema_to_ir(at_least_two, lenient=True)
+    # ... but distinct strings are kept at run time (the matcher remembers the strings seen)
+    names = automaton(Annotated[set[str], Field(min_length=2)])
+    assert accepts(names, '["a", "b"]') and accepts(names, '["a", "ab", "b"]')
+    assert not accepts(names, '["a", "a"]') and not accepts(names, '["a", "b", "\\u0061"]')
 
 
 class Tagged(BaseModel):

@@ -123,6 +123,21 @@ def test_masks_equal_exact_token_checks(name):
         assert mask == exact, (pre, sorted(mask ^ exact)[:10])
 
 
+def test_masks_inside_an_object_with_a_pattern():
+    """A marked array nested in an object, elements ``^[a-z]+$``, a plain array after it."""
+    tok = get_tokenizer("gpt2")
+    vocab = get_vocab("gpt2")
+    g = structgen.compile_json_schema(NESTED, vocab)
+    for pre in ['{"tags": ["ab", "a', '{"tags": ["ab", "a"', '{"tags": ["ab", "a"], "more": ["a", "',
+                '{"tags": ["ab",', '{"tags": ["ab", "a", "b", "']:
+        m = Matcher(g)
+        ids = tok.encode(pre)
+        assert m.advance_many(ids) == len(ids), pre
+        mask = set(m.allowed_token_ids().tolist())
+        exact = {t for t in range(vocab.vocab_size) if m.is_allowed(t)}
+        assert mask == exact, (pre, sorted(mask ^ exact)[:10])
+
+
 def test_rollback_and_copy_restore_the_seen_strings():
     tok = get_tokenizer("llama3")
     g = structgen.compile_json_schema(UNIQUE, get_vocab("llama3"))
