@@ -14,10 +14,12 @@ one per accepted token for rollback and shares it on copy.
 
 Masks: every proper prefix of a marked element has infinitely many completions (a compiler
 guarantee), so with finitely many strings seen a token is dead only if it closes a duplicate.
-:meth:`UniqueStrings.filter_mask` finds those tokens by walking the token trie along the seen
-strings' spellings only (any spelling: literal characters, short escapes, ``\\uXXXX`` in either
-hex case, surrogate pairs), clearing whole subtrees below a duplicate's closing quote. Tokens
-that could close two strings (three or more quotes, or a ``[`` and four) are checked one by one.
+:meth:`UniqueStrings.filter_mask` finds those tokens in per-vocabulary tables keyed by the decoded
+text a token closes a string with (:class:`_Closers`); when the element so far ends inside a
+character or escape, by walking the token trie along the seen strings' spellings instead (any
+spelling: literal characters, short escapes, ``\\uXXXX`` in either hex case, surrogate pairs),
+clearing whole subtrees below a duplicate's closing quote. Tokens that could close two strings
+(three or more quotes, or a ``[`` and four) are checked one by one.
 """
 from __future__ import annotations
 
