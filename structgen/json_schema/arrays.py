@@ -19,7 +19,7 @@ from . import charsets as cs
 from . import fsa
 from . import lang as L
 from .spec import ArraySpec, Conj
-from .unique_strings import runtime_unique_array
+from .unique_strings import open_ended_strings
 from .values import json_equal, value_ir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,6 +72,11 @@ def emit_array(comp: "SchemaCompiler", spec: ArraySpec) -> ir.Expr:
     body = _sequence(comp, prefix_exprs, rest, lo, hi)
     if body == ir.NOTHING:
         return ir.NOTHING
+    return _bracketed(comp, body)
+
+
+def _bracketed(comp, body: ir.Expr) -> ir.Expr:
+    """``[`` body ``]`` with optional whitespace inside the brackets."""
     return ir.seq(ir.Literal("["), comp.ws, body, comp.ws, ir.Literal("]"))
 
 
@@ -196,7 +201,7 @@ def _with_contains(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optiona
     body = _symbols_to_ir(comp, body_lang, sym)
     if body == ir.NOTHING:
         return ir.NOTHING
-    return ir.seq(ir.Literal("["), comp.ws, body, comp.ws, ir.Literal("]"))
+    return _bracketed(comp, body)
 
 
 def _symbols_to_ir(comp, x: L.Lang, sym: dict[int, ir.Expr]) -> ir.Expr:
@@ -219,10 +224,7 @@ def _unique(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int])
         comp.unsupported("uniqueItems together with contains", "uniqueItems", spec.unique[0])
         return ir.NOTHING
     # every position must draw from a finite set of values
-    limit = hi if hi is not None else None
     sets: list[list[Any]] = []
-    rest_vals = None
-    n_positions = K if hi is None else max(K, hi)
     for i in range(max(K, 1)):
         vals = comp.finite_values(pos_conj(i))
         if vals is None:
@@ -278,16 +280,16 @@ def _runtime_unique(comp, pos_conj, K: int, lo: int, hi: Optional[int]) -> Optio
     conjs = [pos_conj(i) for i in range(n)]
     if hi is None or hi > K:
         conjs.append(pos_conj(K + 10 ** 6))
-    prefix = [comp.value_expr(c) for c in conjs[:n]]
-    rest = comp.value_expr(pos_conj(K + 10 ** 6)) if len(conjs) > n else ir.NOTHING
-    body = _sequence(comp, prefix, rest, lo, hi)
+    if not open_ended_strings(comp, conjs):
+        return None
+    exprs = [comp.value_expr(c) for c in conjs]
+    body = _sequence(comp, exprs[:n], exprs[n] if len(exprs) > n else ir.NOTHING, lo, hi)
     if body == ir.NOTHING:
         return ir.NOTHING
-    return runtime_unique_array(comp, conjs, body)
+    return comp.add_rule(ir.UNIQUE_STRINGS_PREFIX, _bracketed(comp, body))
 
 
 def _sequence_fallback(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int]) -> ir.Expr:
     prefix = [comp.value_expr(pos_conj(i)) for i in range(K)]
     rest = comp.value_expr(pos_conj(K + 10 ** 6))
-    body = _sequence(comp, prefix, rest, lo, hi)
-    return ir.seq(ir.Literal("["), comp.ws, body, comp.ws, ir.Literal("]"))
+    return _bracketed(comp, _sequence(comp, prefix, rest, lo, hi))

@@ -28,18 +28,17 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_ELEMENT_STATES = 200_000
 
 
-def runtime_unique_array(comp: "SchemaCompiler", conjs: list["Conj"], body: ir.Expr) -> Optional[ir.Expr]:
-    """The array ``[ body ]`` as a rule the runtime keeps duplicate-free, or None when some
-    element schema in ``conjs`` (one per position kind) admits non-strings or a string prefix
-    with finitely many completions."""
+def open_ended_strings(comp: "SchemaCompiler", conjs: list["Conj"]) -> bool:
+    """Every element schema in ``conjs`` (one per position kind) admits only strings, and every
+    proper prefix of its strings has infinitely many completions: the array may be emitted as a
+    rule named with :data:`~structgen.cfg.ir.UNIQUE_STRINGS_PREFIX`."""
     for conj in conjs:
         if not strings_only(comp, conj):
-            return None
+            return False
         e = comp.value_expr(conj)
         if e != ir.NOTHING and not open_ended(e, comp.rules):
-            return None
-    arr = ir.seq(ir.Literal("["), comp.ws, body, comp.ws, ir.Literal("]"))
-    return comp.add_rule(ir.UNIQUE_STRINGS_PREFIX, arr)
+            return False
+    return True
 
 
 def strings_only(comp: "SchemaCompiler", conj: "Conj") -> bool:

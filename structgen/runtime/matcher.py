@@ -95,10 +95,11 @@ class Matcher:
         hi = comp.token_offsets[t + 1]
         if lo == hi:
             return False, None
-        n0 = self._chart.n_sets
+        active = self._unique.active
+        n0 = self._chart.n_sets if active else 0
         if self._chart.run(K.scan_bytes, comp.g, comp.token_bytes_flat, lo, hi) != 1:
             return False, None
-        if not self._unique.active:
+        if not active:
             return True, None
         after = self._unique.step(ustate, comp.vocab.token_bytes[t], self._chart, n0)
         if after is False:

@@ -19,6 +19,7 @@ for run-time distinctness (:data:`~structgen.cfg.ir.UNIQUE_STRINGS_PREFIX`) are 
 from __future__ import annotations
 
 import json
+import weakref
 
 from ..cfg.automaton import GrammarAutomaton
 from ..cfg.ir import UNIQUE_STRINGS_PREFIX
@@ -100,10 +101,7 @@ def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes
     """No marked array in ``data`` (fed into ``sets``) holds two equal complete strings. A marked
     array starts at a ``[`` consumed by an item of a marked rule (set ``i + 2`` holds the items after
     byte ``i``; the item's origin is ``i + 1``)."""
-    marked = aut.__dict__.get("_reference_unique_rules")
-    if marked is None:
-        marked = {r for r, name in enumerate(aut.rule_names) if name.startswith(UNIQUE_STRINGS_PREFIX)}
-        aut.__dict__["_reference_unique_rules"] = marked
+    marked = _marked_rules(aut)
     if not marked:
         return True
     for i, b in enumerate(data):
@@ -112,6 +110,17 @@ def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes
             if len(set(values)) != len(values):
                 return False
     return True
+
+
+_MARKED: "weakref.WeakKeyDictionary[GrammarAutomaton, frozenset[int]]" = weakref.WeakKeyDictionary()
+
+
+def _marked_rules(aut: GrammarAutomaton) -> frozenset[int]:
+    marked = _MARKED.get(aut)
+    if marked is None:
+        marked = _MARKED[aut] = frozenset(r for r, name in enumerate(aut.rule_names)
+                                          if name.startswith(UNIQUE_STRINGS_PREFIX))
+    return marked
 
 
 def _array_strings(data: bytes, j: int) -> list[str]:

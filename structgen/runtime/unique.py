@@ -23,6 +23,7 @@ clearing whole subtrees below a duplicate's closing quote. Tokens that could clo
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Optional
@@ -52,10 +53,13 @@ class _Closers:
     """Per vocabulary: tokens that close a string, by the decoded text they close it with.
     ``inside[d]``: tokens that, read from a character boundary inside a string, close it after
     text decoding to ``d``; ``between[d]``: tokens of JSON whitespace and commas, then a complete
-    string decoding to ``d``. Values: int64 token id arrays."""
+    string decoding to ``d``. ``multi_inside`` / ``multi_outside``: tokens that could close two
+    strings (three or more quotes; a ``[`` and four or more). Values: int64 token id arrays."""
 
     inside: dict
     between: dict
+    multi_inside: np.ndarray
+    multi_outside: np.ndarray
 
 
 _CLOSERS: dict[str, _Closers] = {}
@@ -68,9 +72,16 @@ def _closers_of(vocab) -> _Closers:
         return hit
     inside: dict[str, list[int]] = {}
     between: dict[str, list[int]] = {}
+    multi_inside: list[int] = []
+    multi_outside: list[int] = []
     for t, data in enumerate(vocab.token_bytes[:vocab.vocab_size]):
         if not data or b'"' not in data:
             continue
+        quotes = data.count(b'"')
+        if quotes >= 3:
+            multi_inside.append(t)
+            if quotes >= 4 and b"[" in data:
+                multi_outside.append(t)
         d = _closed_text(data, 0)
         if d is not None:
             inside.setdefault(d, []).append(t)
@@ -82,7 +93,8 @@ def _closers_of(vocab) -> _Closers:
             if d is not None:
                 between.setdefault(d, []).append(t)
     res = _Closers({k: np.asarray(v, np.int64) for k, v in inside.items()},
-                   {k: np.asarray(v, np.int64) for k, v in between.items()})
+                   {k: np.asarray(v, np.int64) for k, v in between.items()},
+                   np.asarray(multi_inside, np.int64), np.asarray(multi_outside, np.int64))
     _CLOSERS[key] = res
     return res
 
@@ -157,8 +169,9 @@ def decode_units(decoded: str, tail: bytes) -> tuple[str, bytes]:
 
 
 class UniqueStrings:
-    """The per-grammar part: which states belong to marked rules, which tokens need a one-by-one
-    check, and a cache of trie children. Shared by all matchers of a compiled grammar."""
+    """The per-grammar part: which states belong to marked rules, and a cache of trie children
+    (the per-vocabulary token tables are built on the first mask and shared across grammars).
+    Shared by all matchers of a compiled grammar."""
 
     def __init__(self, compiled) -> None:
         aut = compiled.automaton
@@ -168,13 +181,6 @@ class UniqueStrings:
         self._trie = compiled.trie_arrays
         self._vocab = compiled.vocab
         self._children: dict[int, dict[int, int]] = {}
-        if self.active:
-            tb = compiled.vocab.token_bytes
-            V = compiled.vocab_size
-            self.multi_inside = np.array([t for t in range(min(V, len(tb))) if tb[t] and tb[t].count(b'"') >= 3],
-                                         np.int64)
-            self.multi_outside = np.array([t for t in range(min(V, len(tb)))
-                                           if tb[t] and b"[" in tb[t] and tb[t].count(b'"') >= 4], np.int64)
 
     # ------------------------------------------------------------------ stepping
     def opens_at(self, chart, k: int) -> bool:
@@ -231,27 +237,24 @@ class UniqueStrings:
         return state
 
     # ------------------------------------------------------------------ masks
-    @property
-    def closers(self) -> "_Closers":
-        c = self.__dict__.get("_closers")
-        if c is None:
-            c = self.__dict__["_closers"] = _closers_of(self._vocab)
-        return c
+    @functools.cached_property
+    def closers(self) -> _Closers:
+        return _closers_of(self._vocab)
 
     def filter_mask(self, state: Optional[InArray], out: np.ndarray, exact_ok) -> None:
         """Clear from ``out`` (the grammar's mask, uint32 words) the tokens that close a duplicate.
         ``exact_ok(t)`` checks one token exactly (scan + :meth:`step`)."""
         if state is None:
-            cands = self.multi_outside
+            cands = self.closers.multi_outside
         else:
-            cands = self.multi_inside
+            cands = self.closers.multi_inside
             if state.seen:
                 self._clear_duplicates(state, out)
         if cands.size:
             on = (out[cands >> 5] >> (cands & 31).astype(np.uint32)) & 1
-            for t in cands[on.astype(bool)].tolist():
-                if not exact_ok(t):
-                    out[t >> 5] &= np.uint32(~(1 << (t & 31)) & 0xFFFFFFFF)
+            dead = [t for t in cands[on.astype(bool)].tolist() if not exact_ok(t)]
+            if dead:
+                _clear_tokens(out, np.asarray(dead, np.int64))
 
     def _child_map(self, node: int) -> dict[int, int]:
         m = self._children.get(node)
@@ -268,9 +271,7 @@ class UniqueStrings:
 
     def _clear_subtree(self, node: int, out: np.ndarray) -> None:
         _, _, subtree_end, tok_ptr, token_ids = self._trie
-        ids = token_ids[tok_ptr[node]:tok_ptr[subtree_end[node]]].astype(np.int64)
-        if ids.size:
-            np.bitwise_and.at(out, ids >> 5, ~(np.uint32(1) << (ids & 31).astype(np.uint32)))
+        _clear_tokens(out, token_ids[tok_ptr[node]:tok_ptr[subtree_end[node]]].astype(np.int64))
 
     def _clear_duplicates(self, state: InArray, out: np.ndarray) -> None:
         """Tokens closing a seen string: looked up by the decoded text they close with, unless
@@ -287,8 +288,7 @@ class UniqueStrings:
             n = len(decoded)
             ids = [closers.inside[v[n:]] for v in seen if v.startswith(decoded) and v[n:] in closers.inside]
         if ids:
-            t = np.concatenate(ids)
-            np.bitwise_and.at(out, t >> 5, ~(np.uint32(1) << (t & 31).astype(np.uint32)))
+            _clear_tokens(out, np.concatenate(ids))
 
     def _walk_duplicates(self, state: InArray, out: np.ndarray) -> None:
         """The trie walk along the seen strings' spellings (any start state, slow)."""
@@ -340,6 +340,12 @@ class UniqueStrings:
                 c2 = tuple(v for v in cands if v.startswith(d2))
                 if c2:
                     stack.append((c, d2, t2, c2))
+
+
+def _clear_tokens(out: np.ndarray, ids: np.ndarray) -> None:
+    """Clear the bits of token ``ids`` (int64) in the packed mask ``out`` (uint32 words)."""
+    if ids.size:
+        np.bitwise_and.at(out, ids >> 5, ~(np.uint32(1) << (ids & 31).astype(np.uint32)))
 
 
 def _hex4(digits: bytes) -> int:
