@@ -126,11 +126,21 @@ NOTHING = Alt(())
 
 #: Rule-name prefix of *arrays of distinct JSON strings*. A rule whose name starts with it must
 #: derive ``[`` + JSON strings separated by ``,`` and JSON whitespace + ``]`` (nothing else), and
-#: every proper prefix of an element must have infinitely many completions; the grammar itself
+#: every proper prefix of an element must have infinitely many completions unless the elements are
+#: calls of a :data:`UNIQUE_ELEMENT_PREFIX` rule; the grammar itself
 #: lets duplicates through and the runtime (``structgen.runtime.unique``) rejects a string equal
 #: to an earlier element of the same array. Front ends other than JSON Schema never produce it
 #: (``@`` cannot appear in a Lark rule name).
 UNIQUE_STRINGS_PREFIX = "@unique_strings"
+
+#: Rule-name prefix of the *element* of an array of distinct strings whose elements are not all
+#: open-ended (finite languages: ``enum``, ``maxLength``, ``format: uuid``). Such an array is a
+#: :data:`UNIQUE_STRINGS_PREFIX` rule whose every element is a call of one rule named with this
+#: prefix; that rule derives JSON string texts (quotes included) with no calls of its own. The
+#: runtime follows the element's
+#: state in that rule to keep masks sound: a prefix whose every completion is an earlier element
+#: is dead, and so is a ``,`` once every value has been used.
+UNIQUE_ELEMENT_PREFIX = "@unique_element"
 
 
 def seq(*items: Expr) -> Expr:

@@ -6,8 +6,9 @@ repetition). ``contains`` clauses (several, with ``prefixItems``) with ``minCont
 compiled as a regular language over element *kinds* (position schema × the clauses an element counts
 for) tracking positions, counts and length (:func:`_with_contains`); ``maxContains`` needs the
 negation of its ``contains`` schema, which must be expressible. ``uniqueItems`` is enforced only where exact: at most one element, elements drawn
-from a small finite set of values (then all distinct sequences are enumerated), or open-ended
-strings (a marked array rule the runtime keeps duplicate-free, :mod:`.unique_strings`).
+from a small finite set of values (then all distinct sequences are enumerated), open-ended
+strings, or strings from one language at every position (a marked array rule the runtime keeps
+duplicate-free, :mod:`.unique_strings`).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from . import charsets as cs
 from . import fsa
 from . import lang as L
 from .spec import ArraySpec, Conj
-from .unique_strings import open_ended_strings
+from .unique_strings import finite_string_element, open_ended_strings
 from .values import json_equal, value_ir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -264,6 +265,9 @@ def _unique(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int])
 
     rec([])
     if len(results) > MAX_UNIQUE_ENUMERATION:
+        runtime = _runtime_unique(comp, pos_conj, K, lo, hi)
+        if runtime is not None:
+            return runtime
         comp.unsupported(f"uniqueItems with more than {MAX_UNIQUE_ENUMERATION} distinct arrays", "uniqueItems",
                          spec.unique[0])
         return _sequence_fallback(comp, spec, pos_conj, K, lo, hi)
@@ -274,15 +278,21 @@ def _unique(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int])
 
 
 def _runtime_unique(comp, pos_conj, K: int, lo: int, hi: Optional[int]) -> Optional[ir.Expr]:
-    """Open-ended string elements: a plain array the runtime keeps duplicate-free
+    """String elements: a plain array the runtime keeps duplicate-free
     (:mod:`structgen.json_schema.unique_strings`); None when the elements do not qualify."""
     n = K if hi is None else min(K, hi)
     conjs = [pos_conj(i) for i in range(n)]
     if hi is None or hi > K:
         conjs.append(pos_conj(K + 10 ** 6))
-    if not open_ended_strings(comp, conjs):
-        return None
-    exprs = [comp.value_expr(c) for c in conjs]
+    if open_ended_strings(comp, conjs):
+        exprs = [comp.value_expr(c) for c in conjs]
+    else:
+        elem = finite_string_element(comp, conjs, lo)
+        if elem is None or elem == ir.NOTHING:
+            return elem
+        ref = ir.Ref(comp.reserve(ir.UNIQUE_ELEMENT_PREFIX))
+        comp.define(ref.name, elem)
+        exprs = [ref] * len(conjs)
     body = _sequence(comp, exprs[:n], exprs[n] if len(exprs) > n else ir.NOTHING, lo, hi)
     if body == ir.NOTHING:
         return ir.NOTHING

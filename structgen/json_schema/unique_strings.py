@@ -10,6 +10,13 @@ array in a rule named with :data:`~structgen.cfg.ir.UNIQUE_STRINGS_PREFIX`, and 
 Open-endedness is what keeps the masks sound with a finite set of strings seen so far: an
 unfinished element can always still become a string not seen yet, so the only dead tokens are
 those that *close* a duplicate — which the runtime finds exactly.
+
+Other string languages (``enum``, ``maxLength``, ``format: uuid``; :func:`finite_string_element`)
+need one element language for every position: each element is then a call of one rule named with
+:data:`~structgen.cfg.ir.UNIQUE_ELEMENT_PREFIX`, whose state the runtime follows to find prefixes
+all of whose completions are earlier elements (and a ``,`` once every value is used). With one
+language, ``minItems`` is met by any duplicate-free continuation as soon as the language has that
+many values, which is checked here.
 """
 from __future__ import annotations
 
@@ -39,6 +46,33 @@ def open_ended_strings(comp: "SchemaCompiler", conjs: list["Conj"]) -> bool:
         if e != ir.NOTHING and not open_ended(e, comp.rules):
             return False
     return True
+
+
+def finite_string_element(comp: "SchemaCompiler", conjs: list["Conj"], lo: int) -> Optional[ir.Expr]:
+    """The element expression for an array of distinct strings drawn from one language that is
+    not open-ended: every schema in ``conjs`` the same, admitting only strings, with no recursion.
+    ``ir.NOTHING`` when fewer than ``lo`` distinct values exist (no array qualifies); None when the
+    elements do not qualify."""
+    if not conjs or any(c != conjs[0] for c in conjs[1:]) or not strings_only(comp, conjs[0]):
+        return None
+    e = comp.value_expr(conjs[0])
+    if e == ir.NOTHING:
+        return ir.NOTHING
+    flat = _flatten(e, comp.rules, set())
+    if flat is None:
+        return None
+    from ..cfg.compiler import compile_grammar_automaton
+    from ..runtime.string_values import count_values
+
+    try:
+        aut = compile_grammar_automaton(ir.Grammar.single(flat, "unique element"), max_states=MAX_ELEMENT_STATES)
+    except (CompileLimitError, GrammarError):
+        return None
+    if aut.n_rules != 1 or aut.call_rule.shape[0]:
+        return None
+    if lo > 0 and count_values(aut.trans, aut.accept, int(aut.rule_start[0]), lo) < lo:
+        return ir.NOTHING
+    return flat
 
 
 def strings_only(comp: "SchemaCompiler", conj: "Conj") -> bool:

@@ -255,7 +255,7 @@ class Matcher:
         else:
             can_stop = self._fill_tokens(out)
             if self._unique.active:
-                self._unique.filter_mask(self._ustate, out, self._token_ok)
+                self._unique.filter_mask(self._ustate, out, self._token_ok, self._chart)
         if can_stop:
             for w, bits in self._stop_words:
                 out[w] |= bits

@@ -22,7 +22,7 @@ import json
 import weakref
 
 from ..cfg.automaton import GrammarAutomaton
-from ..cfg.ir import UNIQUE_STRINGS_PREFIX
+from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_STRINGS_PREFIX
 
 Item = tuple[int, int]
 
@@ -104,22 +104,90 @@ def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes
     marked = _marked_rules(aut)
     if not marked:
         return True
+    values: list[str] = []
     for i, b in enumerate(data):
         if b == 0x5B and any(o == i + 1 and int(aut.state_rule[s]) in marked for s, o in sets[i + 2]):
             values = _array_strings(data, i + 1)
             if len(set(values)) != len(values):
                 return False
+    # elements from finite languages: the unfinished element (or the one a ',' asks for) of the
+    # last marked array must still be able to end in a string not in that array
+    elem = _marked_rules(aut, UNIQUE_ELEMENT_PREFIX)
+    items = [(s, o) for s, o in sets[-1] if int(aut.state_rule[s]) in elem and not aut.accept[s]]
+    if items:
+        return any(_completes_unseen(aut, s, data[o - 1:], set(values)) for s, o in items)
     return True
 
 
-_MARKED: "weakref.WeakKeyDictionary[GrammarAutomaton, frozenset[int]]" = weakref.WeakKeyDictionary()
+def _completes_unseen(aut: GrammarAutomaton, state: int, text: bytes, seen: set[str]) -> bool:
+    """Some byte path from ``state`` completes the JSON string ``text`` (begun, quote included,
+    or empty) to a value not in ``seen``. Depth-first along the spellings of ``seen``: a text that
+    is no prefix of any of them has a completion (every state is live) and it is unseen."""
+    stack = [(state, text)]
+    while stack:
+        s, t = stack.pop()
+        if not any(_prefix_of_spelling(t, x) for x in seen):
+            return True
+        if aut.accept[s] and json.loads(t.decode("utf-8", "surrogatepass")) not in seen:
+            return True
+        for b in range(256):
+            s2 = int(aut.trans[s, b])
+            if s2 >= 0:
+                stack.append((s2, t + bytes((b,))))
+    return False
 
 
-def _marked_rules(aut: GrammarAutomaton) -> frozenset[int]:
-    marked = _MARKED.get(aut)
+_SHORT = {'"': b'\\"', "\\": b"\\\\", "/": b"\\/", "\b": b"\\b", "\f": b"\\f", "\n": b"\\n",
+          "\r": b"\\r", "\t": b"\\t"}
+
+
+def _spellings(c: str) -> list[tuple[bytes, bool]]:
+    """The JSON spellings of character ``c``, each with whether it compares case-insensitively
+    (``\\u`` escapes: hex digits in either case)."""
+    out = []
+    if c not in '"\\' and ord(c) >= 0x20:
+        out.append((c.encode("utf-8", "surrogatepass"), False))
+    if c in _SHORT:
+        out.append((_SHORT[c], False))
+    u = c.encode("utf-16-be", "surrogatepass")
+    out.append((b"".join(b"\\u%04x" % int.from_bytes(u[i:i + 2], "big") for i in range(0, len(u), 2)), True))
+    return out
+
+
+def _prefix_of_spelling(text: bytes, x: str) -> bool:
+    """``text`` is a prefix of some JSON spelling of the string ``x`` (quotes included)."""
+    if not text:
+        return True
+    if text[0] != 0x22:
+        return False
+    body = text[1:]
+
+    def rec(i: int, j: int) -> bool:
+        if i == len(body):
+            return True
+        if j == len(x):
+            return body[i:] == b'"'
+        for sp, fold in _spellings(x[j]):
+            seg = body[i:i + len(sp)]
+            a, b = (seg.lower(), sp.lower()) if fold else (seg, sp)
+            if len(seg) < len(sp):
+                if b.startswith(a):
+                    return True
+            elif a == b and rec(i + len(sp), j + 1):
+                return True
+        return False
+
+    return rec(0, 0)
+
+
+_MARKED: "weakref.WeakKeyDictionary[GrammarAutomaton, dict[str, frozenset[int]]]" = weakref.WeakKeyDictionary()
+
+
+def _marked_rules(aut: GrammarAutomaton, prefix: str = UNIQUE_STRINGS_PREFIX) -> frozenset[int]:
+    marked = _MARKED.setdefault(aut, {}).get(prefix)
     if marked is None:
-        marked = _MARKED[aut] = frozenset(r for r, name in enumerate(aut.rule_names)
-                                          if name.startswith(UNIQUE_STRINGS_PREFIX))
+        marked = _MARKED[aut][prefix] = frozenset(r for r, name in enumerate(aut.rule_names)
+                                                  if name.startswith(prefix))
     return marked
 
 

