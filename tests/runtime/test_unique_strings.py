@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 import structgen
-from structgen.errors import UnsupportedSchemaError
+from structgen.errors import UnsatisfiableSchemaError, UnsupportedSchemaError
 from structgen.json_schema import schema_to_ir
+from structgen.runtime import reference
 from structgen.runtime.matcher import Matcher
 from structgen.runtime.unique import decode_units
 from tests.conftest import get_tokenizer, get_vocab
@@ -58,12 +59,22 @@ def _random_array(rng: random.Random, atoms=ATOMS, lo: int = 0, max_n: int = 5) 
     return "[" + sep.join(items) + "]"
 
 
-def test_open_ended_strings_compile_and_others_still_raise():
-    assert any(n.startswith("@unique_strings") for n in schema_to_ir(UNIQUE).rules)
+def test_string_elements_compile_and_others_still_raise():
+    rules = schema_to_ir(UNIQUE).rules
+    assert any(n.startswith("@unique_strings") for n in rules)
+    assert not any(n.startswith("@unique_element") for n in rules)  # open-ended: no element rule
     for items in ({"type": "string", "maxLength": 3}, {"type": "string", "format": "date"},
-                  {"type": ["string", "integer"]}, {"type": "integer"}, {"type": "object"}):
+                  {"enum": [f"v{i}" for i in range(12)]}):
+        rules = schema_to_ir({"type": "array", "items": items, "uniqueItems": True}).rules
+        assert any(n.startswith("@unique_element") for n in rules), items
+    for schema in ({"type": "array", "items": {"type": ["string", "integer"]}, "uniqueItems": True},
+                   {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+                   {"type": "array", "items": {"type": "object"}, "uniqueItems": True},
+                   # finite languages that differ by position
+                   {"type": "array", "prefixItems": [{"maxLength": 2, "type": "string"}],
+                    "items": {"type": "string", "maxLength": 3}, "uniqueItems": True}):
         with pytest.raises(UnsupportedSchemaError):
-            schema_to_ir({"type": "array", "items": items, "uniqueItems": True})
+            schema_to_ir(schema)
 
 
 def test_decode_units_agrees_with_json():
@@ -162,3 +173,103 @@ def test_grammars_without_marked_arrays_pay_nothing():
     assert not g.unique_strings.active
     m = Matcher(g)
     assert m.advance_many(get_tokenizer("gpt2").encode('["a", "a"]')) > 0 and m.can_stop()
+
+
+# ----------------------------------------------------------------------------- finite languages
+ENUM = {"type": "array", "items": {"enum": ["ab", "abc", "b", "é", "éx", 'a"b', "😀"]}, "uniqueItems": True}
+PAIRS = {"type": "array", "items": {"type": "string", "pattern": "^[ab]{2}$"}, "uniqueItems": True, "minItems": 2}
+SHORT = {"type": "array", "items": {"type": "string", "maxLength": 1, "pattern": "^[a-c]*$"}, "uniqueItems": True}
+FINITE = [ENUM, PAIRS, SHORT]
+FINITE_VALUES = [["ab", "abc", "b", "é", "éx", 'a"b', "😀"], ["aa", "ab", "ba", "bb"], ["", "a", "b", "c"]]
+
+
+def _grammar_only_tokens(m, vocab) -> list[int]:
+    """Non-stop tokens the grammar alone allows (before the run-time distinctness filter)."""
+    out = np.zeros(m.compiled.words, np.uint32)
+    m._fill_tokens(out)
+    ids = np.flatnonzero(np.unpackbits(out.view(np.uint8), bitorder="little"))
+    return [int(t) for t in ids if t < vocab.vocab_size and t not in set(vocab.stop_ids)]
+
+
+def _distinct_prefixes(rng: random.Random, values: list[str], n: int) -> list[str]:
+    """Prefixes of arrays that mostly use distinct values (so they reach exhaustion), cut anywhere."""
+    out = []
+    for _ in range(n):
+        pool = list(values)
+        rng.shuffle(pool)
+        items = [json.dumps(pool[i] if rng.random() < 0.85 else rng.choice(values), ensure_ascii=False)
+                 for i in range(rng.randint(1, len(pool)))]
+        text = "[" + rng.choice([", ", ","]).join(items) + "]"
+        out.append(text[:rng.randint(1, len(text))])
+    return out
+
+
+@pytest.mark.parametrize("name", ["llama3", "gpt2"])
+@pytest.mark.parametrize("which", range(len(FINITE)), ids=["enum", "pattern", "maxLength"])
+def test_finite_languages_masks_equal_exact_checks_and_the_reference(name, which):
+    """Inside and between elements of finite languages, near and at exhaustion: the mask equals
+    ``is_allowed`` bit for bit, and ``is_allowed`` equals the reference oracle's viability (an
+    independent search for an unseen completion)."""
+    schema, values = FINITE[which], FINITE_VALUES[which]
+    tok, vocab = get_tokenizer(name), get_vocab(name)
+    g = structgen.compile_json_schema(schema, vocab)
+    assert g.unique_strings.finite
+    aut = automaton(schema)
+    rng = random.Random(which)
+    checked = dead = 0
+    for pre in _distinct_prefixes(rng, values, 40):
+        ids = tok.encode(pre, add_special_tokens=False)
+        m = Matcher(g)
+        if m.advance_many(ids) != len(ids):
+            assert not reference.is_viable_prefix(aut, tok.decode(ids).encode("utf-8")), pre
+            continue
+        data = m.consumed_bytes()
+        assert reference.is_viable_prefix(aut, data), pre
+        mask = set(m.allowed_token_ids().tolist()) - set(vocab.stop_ids)
+        cands = _grammar_only_tokens(m, vocab)
+        exact = {t for t in cands if m.is_allowed(t)}
+        ref = {t for t in cands if reference.is_viable_prefix(aut, data + vocab.token_bytes[t])}
+        assert mask == exact == ref, (pre, sorted(mask ^ exact)[:8], sorted(exact ^ ref)[:8])
+        checked += 1
+        dead += len(cands) - len(exact)
+    assert checked > 20 and dead > 0  # some prefixes did kill grammatical tokens
+
+
+@pytest.mark.parametrize("which", range(len(FINITE)), ids=["enum", "pattern", "maxLength"])
+def test_finite_languages_accept_iff_valid(which):
+    schema, values = FINITE[which], FINITE_VALUES[which]
+    tok = get_tokenizer("llama3")
+    g = structgen.compile_json_schema(schema, get_vocab("llama3"))
+    v = validator(schema)
+    rng = random.Random(10 + which)
+    n_valid = n_invalid = 0
+    for _ in range(150):
+        items = [json.dumps(rng.choice(values), ensure_ascii=False) for _ in range(rng.randint(0, len(values) + 1))]
+        text = "[" + ", ".join(items) + "]"
+        ok = v.is_valid(json.loads(text))
+        m = Matcher(g)
+        ids = tok.encode(text, add_special_tokens=False)
+        assert (m.advance_many(ids) == len(ids) and m.can_stop()) == ok, text
+        n_valid += ok
+        n_invalid += not ok
+    assert n_valid > 10 and n_invalid > 10
+
+
+def test_exhaustion_forbids_the_comma_and_too_few_values_for_min_items_is_unsatisfiable():
+    tok, vocab = get_tokenizer("llama3"), get_vocab("llama3")
+    g = structgen.compile_json_schema(SHORT, vocab)
+    m = Matcher(g)
+    ids = tok.encode('["a", "", "c", "b"', add_special_tokens=False)
+    assert m.advance_many(ids) == len(ids)
+    assert not m.is_allowed(tok.convert_tokens_to_ids(","))
+    assert m.is_allowed(tok.convert_tokens_to_ids("]"))
+    # after "a" and "ab": the prefix "a" of a third element is dead, "b" is not
+    m = Matcher(structgen.compile_json_schema(PAIRS, vocab))
+    ids = tok.encode('["aa", "ab", "', add_special_tokens=False)
+    assert m.advance_many(ids) == len(ids)
+    assert not m.is_allowed(tok.convert_tokens_to_ids("a"))
+    assert m.is_allowed(tok.convert_tokens_to_ids("b"))
+    # five distinct values needed from a language of four: no array qualifies
+    with pytest.raises(UnsatisfiableSchemaError):
+        schema_to_ir(dict(PAIRS, minItems=5))
+    assert any(n.startswith("@unique_element") for n in schema_to_ir(dict(PAIRS, minItems=4)).rules)
