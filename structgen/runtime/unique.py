@@ -20,6 +20,14 @@ character or escape, by walking the token trie along the seen strings' spellings
 spelling: literal characters, short escapes, ``\\uXXXX`` in either hex case, surrogate pairs),
 clearing whole subtrees below a duplicate's closing quote. Tokens that could close two strings
 (three or more quotes, or a ``[`` and four) are checked one by one.
+
+Elements from a *finite* language (each a call of a
+:data:`~structgen.cfg.ir.UNIQUE_ELEMENT_PREFIX` rule) can also die before they close: a token is
+rejected when, from the element's DFA state after it, no completion decodes to an unseen string
+(:func:`~structgen.runtime.string_values.has_unseen_completion`; a ``,`` asks for a new element, so
+it dies once every value is used). Masks clear the subtrees below such states on a trie walk along
+the seen strings' spellings and check exactly the tokens that close an element and open the next
+(and, when fewer than two unseen values are proved left, the tokens with a comma).
 """
 from __future__ import annotations
 
@@ -34,6 +42,8 @@ from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_STRINGS_PREFIX
 from . import string_values
 
 _QUOTE = 0x22
+#: entries of the per-grammar cache of unseen-completion answers before it is cleared
+_ALIVE_CACHE_SIZE = 100_000
 _BACKSLASH = 0x5C
 _WS = (0x20, 0x09, 0x0A, 0x0D)
 _SHORT_ESCAPES = {ord('"'): '"', ord("\\"): "\\", ord("/"): "/", ord("b"): "\b", ord("f"): "\f",
@@ -58,17 +68,21 @@ class _Closers:
     string decoding to ``d``. ``multi_inside`` / ``multi_outside``: tokens that could close two
     strings (three or more quotes; a ``[`` and four or more). ``two_quotes`` / ``commas``: tokens
     with two or more quotes / with a comma (candidates of the exact checks for elements from
-    finite languages). Values: int64 token id arrays."""
+    finite languages); ``two_quotes_open``: those of ``two_quotes`` with text after the last
+    quote. Values: int64 token id arrays."""
 
     inside: dict
     between: dict
     multi_inside: np.ndarray
     multi_outside: np.ndarray
     two_quotes: np.ndarray
+    two_quotes_open: np.ndarray
     commas: np.ndarray
 
 
 _CLOSERS: dict[str, _Closers] = {}
+#: per vocabulary: :meth:`UniqueStrings._between_nodes`
+_BETWEEN: dict[str, tuple[list[int], list[int]]] = {}
 
 
 def _closers_of(vocab) -> _Closers:
@@ -81,6 +95,7 @@ def _closers_of(vocab) -> _Closers:
     multi_inside: list[int] = []
     multi_outside: list[int] = []
     two_quotes: list[int] = []
+    two_quotes_open: list[int] = []
     commas: list[int] = []
     for t, data in enumerate(vocab.token_bytes[:vocab.vocab_size]):
         if data and b"," in data:
@@ -90,6 +105,8 @@ def _closers_of(vocab) -> _Closers:
         quotes = data.count(b'"')
         if quotes >= 2:
             two_quotes.append(t)
+            if not data.endswith(b'"'):
+                two_quotes_open.append(t)
         if quotes >= 3:
             multi_inside.append(t)
             if quotes >= 4 and b"[" in data:
@@ -107,7 +124,8 @@ def _closers_of(vocab) -> _Closers:
     res = _Closers({k: np.asarray(v, np.int64) for k, v in inside.items()},
                    {k: np.asarray(v, np.int64) for k, v in between.items()},
                    np.asarray(multi_inside, np.int64), np.asarray(multi_outside, np.int64),
-                   np.asarray(two_quotes, np.int64), np.asarray(commas, np.int64))
+                   np.asarray(two_quotes, np.int64), np.asarray(two_quotes_open, np.int64),
+                   np.asarray(commas, np.int64))
     _CLOSERS[key] = res
     return res
 
@@ -204,6 +222,9 @@ class UniqueStrings:
             self._elem_rules = np.flatnonzero(elem)
             self._lb: dict[int, dict[int, int]] = {}
             self._elem_of: dict[int, list[int]] = {}
+            # (state, decoded, tail, seen) -> has an unseen completion; shared by the matchers of
+            # this grammar (the answers never change), cleared when large
+            self._alive_cache: dict = {}
 
     # ------------------------------------------------------------------ stepping
     def opens_at(self, chart, k: int) -> frozenset:
@@ -288,15 +309,20 @@ class UniqueStrings:
         start state: not opened yet) completes to a value not in ``seen``."""
         aut = self._aut
         for st in states:
-            key = (st, decoded, tail)
+            key = (st, decoded, tail, seen)
             hit = memo.get(key)
             if hit is None:
+                hit = self._alive_cache.get(key)
+            if hit is None:
+                if len(self._alive_cache) > _ALIVE_CACHE_SIZE:
+                    self._alive_cache.clear()
                 r = int(aut.state_rule[st])
                 s2 = st
                 if st == int(aut.rule_start[r]):
                     s2 = int(aut.trans[st, _QUOTE])
-                hit = memo[key] = s2 >= 0 and string_values.has_unseen_completion(
+                hit = self._alive_cache[key] = s2 >= 0 and string_values.has_unseen_completion(
                     aut.trans, aut.accept, self._lower_bounds(r), s2, decoded, tail, seen)
+            memo[key] = hit
             if hit:
                 return True
         return False
@@ -346,10 +372,12 @@ class UniqueStrings:
             if states:
                 decoded, tail = decode_units("", state.raw)
                 self._walk_dead(state, out, states, decoded, tail, starts, memo)
-        cands = [self.closers.two_quotes]
-        if not self._two_unseen(starts, state.seen):
-            cands.append(self.closers.commas)
-        return np.unique(np.concatenate(cands))
+        if self._two_unseen(starts, state.seen):
+            # no token can use up the last value: a token that ends right after a quote can only
+            # close a duplicate (found above); one with text after its last quote may open an
+            # element on a dead prefix
+            return np.union1d(self.closers.two_quotes_open, self.closers.multi_inside)
+        return np.unique(np.concatenate([self.closers.two_quotes, self.closers.commas, self.closers.multi_inside]))
 
     def _element_rules_of(self, marked_rules) -> list[int]:
         """The element rules reachable by calls from ``marked_rules`` (through helper rules such as
@@ -393,30 +421,23 @@ class UniqueStrings:
         cannot end in a string not seen (or, at a ``,``, no unseen value is left)."""
         seen = state.seen
         trans = self._aut.trans
-        stack: list[tuple] = [(0, states, decoded, tail, tuple(v for v in seen if v.startswith(decoded)))]
+        stack: list[tuple] = []
+        if states is not None:
+            stack.append((0, states, decoded, tail, tuple(v for v in seen if v.startswith(decoded))))
+        else:  # between elements: whitespace and a comma, then an opening quote
+            commas, quotes = self._between_nodes()
+            if not self._alive(starts, "", b"", seen, memo):  # every value used: no ','
+                for c in commas:
+                    self._clear_subtree(c, out)
+            opened = [s1 for s1 in (int(trans[s0, _QUOTE]) for s0 in starts) if s1 >= 0]
+            if opened and self._alive(opened, "", b"", seen, memo):
+                stack.extend((c, opened, "", b"", tuple(seen)) for c in quotes)
+            elif opened:
+                for c in quotes:
+                    self._clear_subtree(c, out)
         while stack:
             node, sts, d, t, cands = stack.pop()
             children = self._child_map(node)
-            if sts is None:  # between elements: whitespace, commas, then an opening quote
-                for b in _WS:
-                    c = children.get(b)
-                    if c is not None:
-                        stack.append((c, None, "", b"", ()))
-                c = children.get(0x2C)
-                if c is not None:
-                    if self._alive(starts, "", b"", seen, memo):
-                        stack.append((c, None, "", b"", ()))
-                    else:
-                        self._clear_subtree(c, out)
-                c = children.get(_QUOTE)
-                if c is not None:
-                    opened = [int(trans[s0, _QUOTE]) for s0 in starts]
-                    opened = [s1 for s1 in opened if s1 >= 0]
-                    if opened and self._alive(opened, "", b"", seen, memo):
-                        stack.append((c, opened, "", b"", tuple(seen)))
-                    elif opened:
-                        self._clear_subtree(c, out)
-                continue
             if not t:
                 nexts = {_BACKSLASH}
                 for v in cands:
@@ -443,6 +464,32 @@ class UniqueStrings:
                     stack.append((c, sts2, d2, t2, c2))
                 else:
                     self._clear_subtree(c, out)
+
+    def _between_nodes(self) -> tuple[list[int], list[int]]:
+        """Trie nodes reached from the root by JSON whitespace and at most one comma: those
+        ending in the first comma, and those ending in a quote right after such a path."""
+        key = self._vocab.fingerprint
+        hit = _BETWEEN.get(key)
+        if hit is None:
+            commas: list[int] = []
+            quotes: list[int] = []
+            stack = [(0, False)]
+            while stack:
+                node, comma = stack.pop()
+                children = self._child_map(node)
+                for b in _WS:
+                    c = children.get(b)
+                    if c is not None:
+                        stack.append((c, comma))
+                c = children.get(0x2C)
+                if c is not None and not comma:
+                    commas.append(c)
+                    stack.append((c, True))
+                c = children.get(_QUOTE)
+                if c is not None:
+                    quotes.append(c)
+            hit = _BETWEEN[key] = (commas, quotes)
+        return hit
 
     def _child_map(self, node: int) -> dict[int, int]:
         m = self._children.get(node)
