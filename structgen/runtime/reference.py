@@ -107,6 +107,8 @@ def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes
     values: list[str] = []
     for i, b in enumerate(data):
         if b == 0x5B and any(o == i + 1 and int(aut.state_rule[s]) in marked for s, o in sets[i + 2]):
+            if not _marked_parse_survives(aut, sets, data, i, marked):
+                continue  # only other parses of this array are left: no distinctness
             values = _array_strings(data, i + 1)
             if len(set(values)) != len(values):
                 return False
@@ -117,6 +119,46 @@ def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes
     if items:
         return any(_completes_unseen(aut, s, data[o - 1:], set(values)) for s, o in items)
     return True
+
+
+def _marked_parse_survives(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes, i: int,
+                           marked: frozenset[int]) -> bool:
+    """The marked parse of the array opened by the ``[`` at ``data[i]`` (items of marked rules
+    with origin ``i + 1``) is alive where the array closes, or at the end of ``data`` if it is
+    still open."""
+    o_arr = i + 1
+    j = _array_end(data, i + 1)
+    if j is not None:  # the set after ']' holds the completed marked item
+        return any(o == o_arr and aut.accept[s] and int(aut.state_rule[s]) in marked for s, o in sets[j + 2])
+    memo: dict[tuple[int, int], bool] = {}
+
+    def descends(rule: int, o: int) -> bool:
+        """Some item of set ``o`` calls ``rule`` and lies in the marked parse."""
+        if (rule, o) not in memo:
+            memo[(rule, o)] = False
+            memo[(rule, o)] = any(
+                rule in aut.call_rule[aut.call_ptr[s]:aut.call_ptr[s + 1]].tolist()
+                and ((o2 == o_arr and int(aut.state_rule[s]) in marked)
+                     or (o2 > o_arr and descends(int(aut.state_rule[s]), o2)))
+                for s, o2 in sets[o])
+        return memo[(rule, o)]
+
+    return any((o == o_arr and int(aut.state_rule[s]) in marked) or (o > o_arr and descends(int(aut.state_rule[s]), o))
+               for s, o in sets[-1])
+
+
+def _array_end(data: bytes, j: int):
+    """Index of the ``]`` closing the array of strings whose content starts at ``data[j]``."""
+    while j < len(data):
+        b = data[j]
+        if b == 0x5D:
+            return j
+        if b == 0x22:
+            j += 1
+            while j < len(data) and data[j] != 0x22:
+                j += 2 if data[j] == 0x5C else 1
+        j += 1
+    return None
 
 
 def _completes_unseen(aut: GrammarAutomaton, state: int, text: bytes, seen: set[str]) -> bool:

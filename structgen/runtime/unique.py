@@ -4,10 +4,12 @@ A grammar marks arrays whose string elements must be pairwise distinct by rule n
 (:data:`~structgen.cfg.ir.UNIQUE_STRINGS_PREFIX`; the contract is stated there). The grammar lets
 duplicates through; :class:`UniqueStrings` follows the accepted bytes and rejects a token that
 *closes* a string equal (as a decoded value, escapes resolved: ``"a"`` = ``"\\u0061"``) to an
-earlier element of the same array. It needs the chart only at a ``[``: the array is marked when
-some item of a marked rule has just consumed that ``[``. An unmarked parse of the same ``[``
-(an ``anyOf`` of a unique and a plain array) is then held to distinctness too — sound, and the
-only incompleteness.
+earlier element of the same array. It reads the chart at a ``[`` — the array is marked when
+some item of a marked rule has just consumed that ``[`` — and at the end of each token inside the
+array. An unmarked parse of the same ``[``
+(an ``anyOf`` of a unique and a plain array) is then held to distinctness too while the marked
+parse lives — sound, and the only incompleteness; once it dies (no item of it, or called from
+it, is left in the chart) the array is no longer followed.
 
 State (:class:`InArray`, or ``None`` outside marked arrays) is immutable, so the matcher keeps
 one per accepted token for rollback and shares it on copy.
@@ -53,11 +55,14 @@ _SHORT_ESCAPES = {ord('"'): '"', ord("\\"): "\\", ord("/"): "/", ord("b"): "\b",
 @dataclass(frozen=True)
 class InArray:
     """Inside a marked array: the decoded strings so far; inside an element, its raw bytes after
-    the opening quote (``raw`` is None between elements); the marked rules that opened it."""
+    the opening quote (``raw`` is None between elements); the marked rules whose items consumed
+    the ``[`` and their origin — the array is followed only while such an item, or a rule it
+    called, is still in the chart."""
 
     seen: frozenset
     raw: Optional[bytes] = None
     rules: frozenset = frozenset()  # the marked rules whose items consumed the ``[``
+    origin: int = -1                # those items' origin (chart set index)
 
 
 @dataclass(frozen=True)
@@ -212,12 +217,12 @@ class UniqueStrings:
         self._trie = compiled.trie_arrays
         self._vocab = compiled.vocab
         self._children: dict[int, dict[int, int]] = {}
+        self._aut = aut
         self._state_rule = aut.state_rule
         # elements from finite languages: per state, whether it is inside an element rule
         elem = np.array([n.startswith(UNIQUE_ELEMENT_PREFIX) for n in aut.rule_names], bool)
         self.finite = self.active and bool(elem.any())
         if self.finite:
-            self._aut = aut
             self.state_elem = elem[aut.state_rule] & ~aut.accept  # (complete elements excluded)
             self._elem_rules = np.flatnonzero(elem)
             self._lb: dict[int, dict[int, int]] = {}
@@ -252,13 +257,13 @@ class UniqueStrings:
                 i = j + 1
                 rules = self.opens_at(chart, first_set + j)
                 if rules:
-                    state = InArray(frozenset(), None, rules)
+                    state = InArray(frozenset(), None, rules, first_set + j - 1)
                 continue
             if state.raw is None:
                 b = data[i]
                 i += 1
                 if b == _QUOTE:
-                    state = InArray(state.seen, b"", state.rules)
+                    state = InArray(state.seen, b"", state.rules, state.origin)
                 elif b == 0x5D:  # ']'
                     state = None
                 continue
@@ -277,16 +282,52 @@ class UniqueStrings:
                 j += 1
             raw = raw + data[i:j]
             if j >= n:
-                state = InArray(state.seen, raw, state.rules)
+                state = InArray(state.seen, raw, state.rules, state.origin)
                 break
             value = json.loads(b'"' + raw + b'"')
             if value in state.seen:
                 return False
-            state = InArray(state.seen | {value}, None, state.rules)
+            state = InArray(state.seen | {value}, None, state.rules, state.origin)
             i = j + 1
-        if self.finite and state is not None and not self.element_alive(state, chart, chart.n_sets - 1):
-            return False
+        if state is not None:
+            k = chart.n_sets - 1
+            if not self._array_alive(state, chart, k):
+                return None  # only other parses of the text are left (an ``anyOf`` with a plain array)
+            if self.finite and not self.element_alive(state, chart, k):
+                return False
         return state
+
+    def _array_alive(self, state: InArray, chart, k: int) -> bool:
+        """Set ``k`` holds an item of the marked array ``state`` follows: one of its rules with its
+        origin, or an item whose callers (through any chain of calls) lead back to one."""
+        lo, hi = int(chart.set_ptr[k]), int(chart.set_ptr[k + 1])
+        s = chart.items_s[lo:hi]
+        o = chart.items_o[lo:hi]
+        o_arr, rules = state.origin, state.rules
+        # a marked item with the array's origin consumed its '[' (a marked rule starts with one)
+        if bool(np.any(self.state_marked[s] & (o == o_arr))):
+            return True
+        r = self._state_rule[s]
+        aut = self._aut
+        memo: dict[tuple[int, int], bool] = {}
+
+        def called_from_array(rule: int, at: int) -> bool:
+            key = (rule, at)
+            hit = memo.get(key)
+            if hit is not None:
+                return hit
+            memo[key] = False
+            a, b = int(chart.set_ptr[at]), int(chart.set_ptr[at + 1])
+            for s2, o2 in zip(chart.items_s[a:b].tolist(), chart.items_o[a:b].tolist()):
+                if o2 < o_arr or rule not in aut.call_rule[aut.call_ptr[s2]:aut.call_ptr[s2 + 1]]:
+                    continue
+                r2 = int(aut.state_rule[s2])
+                if (o2 == o_arr and r2 in rules) or (o2 > o_arr and called_from_array(r2, o2)):
+                    memo[key] = True
+                    return True
+            return False
+
+        return any(called_from_array(int(ri), int(oi)) for ri, oi in set(zip(r.tolist(), o.tolist())) if oi > o_arr)
 
     # ------------------------------------------------------------------ finite element languages
     def _lower_bounds(self, rule: int) -> dict[int, int]:
