@@ -204,7 +204,7 @@ def _distinct_prefixes(rng: random.Random, values: list[str], n: int) -> list[st
     return out
 
 
-@pytest.mark.parametrize("name", ["llama3", "gpt2"])
+@pytest.mark.parametrize("name", ["llama3", "gpt2", "llama2", "qwen2"])
 @pytest.mark.parametrize("which", range(len(FINITE)), ids=["enum", "pattern", "maxLength"])
 def test_finite_languages_masks_equal_exact_checks_and_the_reference(name, which):
     """Inside and between elements of finite languages, near and at exhaustion: the mask equals
