@@ -133,11 +133,19 @@ NOTHING = Alt(())
 #: (``@`` cannot appear in a Lark rule name).
 UNIQUE_STRINGS_PREFIX = "@unique_strings"
 
+#: Rule-name prefix of *arrays of distinct integers*: as :data:`UNIQUE_STRINGS_PREFIX`, but the
+#: elements are integers spelled ``-?(0|[1-9][0-9]*)`` optionally followed by ``.0+`` (so ``1`` and
+#: ``1.0`` are the same value, as are ``0`` and ``-0``), each a call of one
+#: :data:`UNIQUE_ELEMENT_PREFIX` rule; an element ends at the first byte that cannot continue a
+#: number.
+UNIQUE_INTEGERS_PREFIX = "@unique_integers"
+
 #: Rule-name prefix of the *element* of an array of distinct strings whose elements are not all
-#: open-ended (finite languages: ``enum``, ``maxLength``, ``format: uuid``). Such an array is a
-#: :data:`UNIQUE_STRINGS_PREFIX` rule whose every element is a call of one rule named with this
-#: prefix; that rule derives JSON string texts (quotes included) with no calls of its own. The
-#: runtime follows the element's
+#: open-ended (finite languages: ``enum``, ``maxLength``, ``format: uuid``), or of distinct
+#: integers. Such an array is a :data:`UNIQUE_STRINGS_PREFIX` (or :data:`UNIQUE_INTEGERS_PREFIX`)
+#: rule whose every element is a call of one rule named with this prefix; that rule derives JSON
+#: string texts (quotes included) — or integer texts — with no calls of its own. The runtime
+#: follows the element's
 #: state in that rule to keep masks sound: a prefix whose every completion is an earlier element
 #: is dead, and so is a ``,`` once every value has been used.
 UNIQUE_ELEMENT_PREFIX = "@unique_element"

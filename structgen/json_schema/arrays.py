@@ -20,7 +20,7 @@ from . import charsets as cs
 from . import fsa
 from . import lang as L
 from .spec import ArraySpec, Conj
-from .unique_strings import finite_string_element, open_ended_strings
+from .unique_strings import finite_string_element, integer_element, open_ended_strings
 from .values import json_equal, value_ir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -278,16 +278,20 @@ def _unique(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int])
 
 
 def _runtime_unique(comp, pos_conj, K: int, lo: int, hi: Optional[int]) -> Optional[ir.Expr]:
-    """String elements: a plain array the runtime keeps duplicate-free
+    """String or integer elements: a plain array the runtime keeps duplicate-free
     (:mod:`structgen.json_schema.unique_strings`); None when the elements do not qualify."""
     n = K if hi is None else min(K, hi)
     conjs = [pos_conj(i) for i in range(n)]
     if hi is None or hi > K:
         conjs.append(pos_conj(K + 10 ** 6))
+    marker = ir.UNIQUE_STRINGS_PREFIX
     if open_ended_strings(comp, conjs):
         exprs = [comp.value_expr(c) for c in conjs]
     else:
         elem = finite_string_element(comp, conjs, lo)
+        if elem is None:
+            elem = integer_element(comp, conjs, lo)
+            marker = ir.UNIQUE_INTEGERS_PREFIX
         if elem is None or elem == ir.NOTHING:
             return elem
         ref = ir.Ref(comp.reserve(ir.UNIQUE_ELEMENT_PREFIX))
@@ -296,7 +300,7 @@ def _runtime_unique(comp, pos_conj, K: int, lo: int, hi: Optional[int]) -> Optio
     body = _sequence(comp, exprs[:n], exprs[n] if len(exprs) > n else ir.NOTHING, lo, hi)
     if body == ir.NOTHING:
         return ir.NOTHING
-    return comp.add_rule(ir.UNIQUE_STRINGS_PREFIX, _bracketed(comp, body))
+    return comp.add_rule(marker, _bracketed(comp, body))
 
 
 def _sequence_fallback(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int]) -> ir.Expr:

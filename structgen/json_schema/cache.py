@@ -28,7 +28,7 @@ _MEMORY: "OrderedDict[tuple, Any]" = OrderedDict()
 MAX_ENTRIES = int(os.environ.get("STRUCTGEN_SCHEMA_CACHE_SIZE", "64"))
 _DISK_DIR: Optional[Path] = None
 
-IR_FORMAT_VERSION = 2
+IR_FORMAT_VERSION = 3
 
 
 def canonical_json(schema: Any) -> str:

@@ -1,4 +1,4 @@
-"""``uniqueItems`` over open-ended strings: an array rule the runtime keeps duplicate-free.
+"""``uniqueItems`` over strings and integers: array rules the runtime keeps duplicate-free.
 
 Distinctness of unboundedly many elements is not context-free, so the grammar cannot say it.
 When every element of an array must be a JSON string and every proper prefix of an element has
@@ -16,7 +16,8 @@ need one element language for every position: each element is then a call of one
 :data:`~structgen.cfg.ir.UNIQUE_ELEMENT_PREFIX`, whose state the runtime follows to find prefixes
 all of whose completions are earlier elements (and a ``,`` once every value is used). With one
 language, ``minItems`` is met by any duplicate-free continuation as soon as the language has that
-many values, which is checked here.
+many values, which is checked here. Arrays of integers (:func:`integer_element`) take the same
+shape under :data:`~structgen.cfg.ir.UNIQUE_INTEGERS_PREFIX`.
 """
 from __future__ import annotations
 
@@ -73,6 +74,59 @@ def finite_string_element(comp: "SchemaCompiler", conjs: list["Conj"], lo: int) 
     if lo > 0 and count_values(aut.trans, aut.accept, int(aut.rule_start[0]), lo) < lo:
         return ir.NOTHING
     return flat
+
+
+#: bytes of the integer spellings a unique-integers element may use
+_INTEGER_BYTES = frozenset(b"-0123456789.")
+
+
+def integer_element(comp: "SchemaCompiler", conjs: list["Conj"], lo: int) -> Optional[ir.Expr]:
+    """The element expression for an array of distinct integers: every schema in ``conjs`` the
+    same, admitting only integers (``type: integer`` or integer ``enum`` values), spelled without
+    exponents. ``ir.NOTHING`` when fewer than ``lo`` distinct values exist; None when the elements
+    do not qualify."""
+    if not conjs or any(c != conjs[0] for c in conjs[1:]) or not _integers_only(comp, conjs[0]):
+        return None
+    e = comp.value_expr(conjs[0])
+    if e == ir.NOTHING:
+        return ir.NOTHING
+    flat = _flatten(e, comp.rules, set())
+    if flat is None:
+        return None
+    from ..cfg.compiler import compile_grammar_automaton
+    from ..runtime.number_values import count_integers
+
+    try:
+        aut = compile_grammar_automaton(ir.Grammar.single(flat, "unique element"), max_states=MAX_ELEMENT_STATES)
+    except (CompileLimitError, GrammarError):
+        return None
+    if aut.n_rules != 1 or aut.call_rule.shape[0]:
+        return None
+    used = np.flatnonzero((aut.trans >= 0).any(axis=0))
+    if not set(used.tolist()) <= _INTEGER_BYTES:
+        return None
+    if lo > 0 and count_integers(aut.trans, aut.accept, int(aut.rule_start[0]), lo) < lo:
+        return ir.NOTHING
+    return flat
+
+
+def _integers_only(comp: "SchemaCompiler", conj: "Conj") -> bool:
+    """Every value satisfying ``conj`` is an integer (clause type ``int``; not vacuously: some
+    clause is satisfiable)."""
+    conj2 = comp.simplify_conj(conj)
+    if not conj2:
+        return False
+    any_clause = False
+    for c in comp.dnf.conj_dnf(conj2):
+        if c.empty:
+            continue
+        any_clause = True
+        if c.enum is not None:
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in c.enum):
+                return False
+        elif not c.types <= {"int"}:
+            return False
+    return any_clause
 
 
 def strings_only(comp: "SchemaCompiler", conj: "Conj") -> bool:

@@ -19,10 +19,11 @@ for run-time distinctness (:data:`~structgen.cfg.ir.UNIQUE_STRINGS_PREFIX`) are 
 from __future__ import annotations
 
 import json
+import re
 import weakref
 
 from ..cfg.automaton import GrammarAutomaton
-from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_STRINGS_PREFIX
+from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_INTEGERS_PREFIX, UNIQUE_STRINGS_PREFIX
 
 Item = tuple[int, int]
 
@@ -101,24 +102,63 @@ def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes
     """No marked array in ``data`` (fed into ``sets``) holds two equal complete strings. A marked
     array starts at a ``[`` consumed by an item of a marked rule (set ``i + 2`` holds the items after
     byte ``i``; the item's origin is ``i + 1``)."""
-    marked = _marked_rules(aut)
+    marked = _marked_rules(aut) | _marked_rules(aut, UNIQUE_INTEGERS_PREFIX)
     if not marked:
         return True
-    values: list[str] = []
+    ints = _marked_rules(aut, UNIQUE_INTEGERS_PREFIX)
+    values: list = []
     for i, b in enumerate(data):
-        if b == 0x5B and any(o == i + 1 and int(aut.state_rule[s]) in marked for s, o in sets[i + 2]):
+        if b == 0x5B:
+            opened = {int(aut.state_rule[s]) for s, o in sets[i + 2] if o == i + 1} & marked
+            if not opened:
+                continue
             if not _marked_parse_survives(aut, sets, data, i, marked):
                 continue  # only other parses of this array are left: no distinctness
-            values = _array_strings(data, i + 1)
+            values = _array_integers(data, i + 1) if opened & ints else _array_strings(data, i + 1)
             if len(set(values)) != len(values):
                 return False
     # elements from finite languages: the unfinished element (or the one a ',' asks for) of the
     # last marked array must still be able to end in a string not in that array
     elem = _marked_rules(aut, UNIQUE_ELEMENT_PREFIX)
-    items = [(s, o) for s, o in sets[-1] if int(aut.state_rule[s]) in elem and not aut.accept[s]]
+    items = [(s, o) for s, o in sets[-1] if int(aut.state_rule[s]) in elem and (aut.trans[s] >= 0).any()]
     if items:
-        return any(_completes_unseen(aut, s, data[o - 1:], set(values)) for s, o in items)
+        return any(_completes_unseen_integer(aut, s, data[o - 1:].decode("ascii"), set(values))
+                   if aut.trans[int(aut.rule_start[int(aut.state_rule[s])]), 0x22] < 0
+                   else _completes_unseen(aut, s, data[o - 1:], set(values)) for s, o in items)
     return True
+
+
+def _array_integers(data: bytes, j: int) -> list[int]:
+    """The complete integers (each followed by a byte that cannot continue it) of the array of
+    integers whose content starts at ``data[j]``; ``1.0`` counts as 1, ``-0`` as 0."""
+    out = []
+    for m in re.finditer(rb"-?[0-9]+(?:\.[0-9]*)?|\]", data[j:]):
+        if m.group() == b"]":
+            break
+        if m.end() + j < len(data):
+            out.append(int(m.group().split(b".")[0]))
+    return out
+
+
+def _completes_unseen_integer(aut: GrammarAutomaton, state: int, text: str, seen: set[int]) -> bool:
+    """Some byte path from ``state`` completes the integer ``text`` to a value not in ``seen``:
+    after a ``.`` the value is the integer part; a text that no seen value's spelling (``-0`` for
+    0) starts with completes to an unseen value (every state is live)."""
+    stack = [(state, text)]
+    while stack:
+        s, t = stack.pop()
+        if "." in t:
+            if int(t.split(".")[0]) not in seen:
+                return True
+            continue
+        if not any(str(v).startswith(t) or (v == 0 and "-0".startswith(t)) for v in seen):
+            return True
+        if aut.accept[s] and t not in ("", "-") and int(t) not in seen:
+            return True
+        for b in range(256):
+            if aut.trans[s, b] >= 0:
+                stack.append((int(aut.trans[s, b]), t + chr(b)))
+    return False
 
 
 def _marked_parse_survives(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes, i: int,

@@ -30,20 +30,27 @@ rejected when, from the element's DFA state after it, no completion decodes to a
 it dies once every value is used). Masks clear the subtrees below such states on a trie walk along
 the seen strings' spellings and check exactly the tokens that close an element and open the next
 (and, when fewer than two unseen values are proved left, the tokens with a comma).
+
+Arrays of integers (:data:`~structgen.cfg.ir.UNIQUE_INTEGERS_PREFIX`) are followed by a number
+scanner instead (``num``: the element's text; it ends at the first byte that cannot continue it;
+``1.0`` is 1 and ``-0`` is 0); :meth:`UniqueStrings._filter_integers` is their mask walk.
 """
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
 
-from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_STRINGS_PREFIX
-from . import string_values
+from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_INTEGERS_PREFIX, UNIQUE_STRINGS_PREFIX
+from . import number_values, string_values
 
 _QUOTE = 0x22
+#: bytes that continue / start an integer element (``-?(0|[1-9][0-9]*)(\.0+)?``)
+_NUMBER_BYTES = frozenset(b"-0123456789.")
+_NUMBER_START = frozenset(b"-0123456789")
 #: entries of the per-grammar cache of unseen-completion answers before it is cleared
 _ALIVE_CACHE_SIZE = 100_000
 _BACKSLASH = 0x5C
@@ -55,14 +62,16 @@ _SHORT_ESCAPES = {ord('"'): '"', ord("\\"): "\\", ord("/"): "/", ord("b"): "\b",
 @dataclass(frozen=True)
 class InArray:
     """Inside a marked array: the decoded strings so far; inside an element, its raw bytes after
-    the opening quote (``raw`` is None between elements); the marked rules whose items consumed
-    the ``[`` and their origin — the array is followed only while such an item, or a rule it
+    the opening quote (``raw`` is None between elements) — for integers, ``num``, the element's
+    text so far; the marked rules whose items consumed the ``[`` and their origin — the array is followed only while such an item, or a rule it
     called, is still in the chart."""
 
     seen: frozenset
     raw: Optional[bytes] = None
     rules: frozenset = frozenset()  # the marked rules whose items consumed the ``[``
     origin: int = -1                # those items' origin (chart set index)
+    ints: bool = False              # an array of integers (elements are numbers, not strings)
+    num: Optional[str] = None       # inside an integer element: its text so far
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,9 @@ class _Closers:
     strings (three or more quotes; a ``[`` and four or more). ``two_quotes`` / ``commas``: tokens
     with two or more quotes / with a comma (candidates of the exact checks for elements from
     finite languages); ``two_quotes_open``: those of ``two_quotes`` with text after the last
-    quote. Values: int64 token id arrays."""
+    quote; ``number_after_other``: tokens where a byte that can start an integer follows one that
+    cannot continue it (they may close an integer element and open the next). Values: int64
+    token id arrays."""
 
     inside: dict
     between: dict
@@ -83,11 +94,12 @@ class _Closers:
     two_quotes: np.ndarray
     two_quotes_open: np.ndarray
     commas: np.ndarray
+    number_after_other: np.ndarray
 
 
 _CLOSERS: dict[str, _Closers] = {}
 #: per vocabulary: :meth:`UniqueStrings._between_nodes`
-_BETWEEN: dict[str, tuple[list[int], list[int]]] = {}
+_BETWEEN: dict[str, tuple[list[int], list[int], list[int]]] = {}
 
 
 def _closers_of(vocab) -> _Closers:
@@ -102,9 +114,14 @@ def _closers_of(vocab) -> _Closers:
     two_quotes: list[int] = []
     two_quotes_open: list[int] = []
     commas: list[int] = []
+    number_after_other: list[int] = []
     for t, data in enumerate(vocab.token_bytes[:vocab.vocab_size]):
         if data and b"," in data:
             commas.append(t)
+        if data:
+            other = [i for i, b in enumerate(data) if b not in _NUMBER_BYTES]
+            if other and any(b in _NUMBER_START for b in data[other[0] + 1:]):
+                number_after_other.append(t)
         if not data or b'"' not in data:
             continue
         quotes = data.count(b'"')
@@ -130,7 +147,7 @@ def _closers_of(vocab) -> _Closers:
                    {k: np.asarray(v, np.int64) for k, v in between.items()},
                    np.asarray(multi_inside, np.int64), np.asarray(multi_outside, np.int64),
                    np.asarray(two_quotes, np.int64), np.asarray(two_quotes_open, np.int64),
-                   np.asarray(commas, np.int64))
+                   np.asarray(commas, np.int64), np.asarray(number_after_other, np.int64))
     _CLOSERS[key] = res
     return res
 
@@ -211,7 +228,9 @@ class UniqueStrings:
 
     def __init__(self, compiled) -> None:
         aut = compiled.automaton
-        marked = np.array([n.startswith(UNIQUE_STRINGS_PREFIX) for n in aut.rule_names], bool)
+        marked = np.array([n.startswith((UNIQUE_STRINGS_PREFIX, UNIQUE_INTEGERS_PREFIX)) for n in aut.rule_names],
+                          bool)
+        self._int_rules = frozenset(r for r, n in enumerate(aut.rule_names) if n.startswith(UNIQUE_INTEGERS_PREFIX))
         self.active = bool(marked.any())
         self.state_marked = marked[aut.state_rule] if self.active else None
         self._trie = compiled.trie_arrays
@@ -223,7 +242,9 @@ class UniqueStrings:
         elem = np.array([n.startswith(UNIQUE_ELEMENT_PREFIX) for n in aut.rule_names], bool)
         self.finite = self.active and bool(elem.any())
         if self.finite:
-            self.state_elem = elem[aut.state_rule] & ~aut.accept  # (complete elements excluded)
+            # unfinished element items: states with a way on (a closed string has none; an
+            # integer may go on after it could end)
+            self.state_elem = elem[aut.state_rule] & (aut.trans >= 0).any(axis=1)
             self._elem_rules = np.flatnonzero(elem)
             self._lb: dict[int, dict[int, int]] = {}
             self._elem_of: dict[int, list[int]] = {}
@@ -257,15 +278,35 @@ class UniqueStrings:
                 i = j + 1
                 rules = self.opens_at(chart, first_set + j)
                 if rules:
-                    state = InArray(frozenset(), None, rules, first_set + j - 1)
+                    state = InArray(frozenset(), None, rules, first_set + j - 1, bool(rules & self._int_rules))
+                continue
+            if state.num is not None:  # inside an integer: it ends at the first other byte
+                j = i
+                while j < n and data[j] in _NUMBER_BYTES:
+                    j += 1
+                num = state.num + data[i:j].decode("ascii")
+                if j >= n:
+                    state = replace(state, num=num)
+                    break
+                try:
+                    value = number_values.integer_value(num)
+                except ValueError:  # not an integer (another parse's number): not an element
+                    state = replace(state, num=None)
+                else:
+                    if value in state.seen:
+                        return False
+                    state = replace(state, seen=state.seen | {value}, num=None)
+                i = j
                 continue
             if state.raw is None:
                 b = data[i]
                 i += 1
-                if b == _QUOTE:
-                    state = InArray(state.seen, b"", state.rules, state.origin)
+                if b == _QUOTE and not state.ints:
+                    state = replace(state, raw=b"")
                 elif b == 0x5D:  # ']'
                     state = None
+                elif state.ints and b in _NUMBER_START:
+                    state = replace(state, num=chr(b))
                 continue
             # inside an element: find its closing quote
             raw = state.raw
@@ -282,12 +323,12 @@ class UniqueStrings:
                 j += 1
             raw = raw + data[i:j]
             if j >= n:
-                state = InArray(state.seen, raw, state.rules, state.origin)
+                state = replace(state, raw=raw)
                 break
             value = json.loads(b'"' + raw + b'"')
             if value in state.seen:
                 return False
-            state = InArray(state.seen | {value}, None, state.rules, state.origin)
+            state = replace(state, seen=state.seen | {value}, raw=None)
             i = j + 1
         if state is not None:
             k = chart.n_sets - 1
@@ -330,12 +371,18 @@ class UniqueStrings:
         return any(called_from_array(int(ri), int(oi)) for ri, oi in set(zip(r.tolist(), o.tolist())) if oi > o_arr)
 
     # ------------------------------------------------------------------ finite element languages
+    def _is_int_element(self, rule: int) -> bool:
+        """An integer element rule (its first byte is not a quote)."""
+        aut = self._aut
+        return int(aut.trans[int(aut.rule_start[rule]), _QUOTE]) < 0
+
     def _lower_bounds(self, rule: int) -> dict[int, int]:
         lb = self._lb.get(rule)
         if lb is None:
             aut = self._aut
-            lb = self._lb[rule] = string_values.ascii_lower_bounds(
-                aut.trans, aut.accept, string_values.rule_states(aut.state_rule, rule))
+            states = string_values.rule_states(aut.state_rule, rule)
+            bounds = number_values.integer_lower_bounds if self._is_int_element(rule) else string_values.ascii_lower_bounds
+            lb = self._lb[rule] = bounds(aut.trans, aut.accept, states)
         return lb
 
     def element_states(self, chart, k: int) -> list[int]:
@@ -346,8 +393,9 @@ class UniqueStrings:
         return sorted(set(s[self.state_elem[s]].tolist()))
 
     def _alive(self, states, decoded: str, tail: bytes, seen, memo: dict) -> bool:
-        """Some element in one of DFA ``states`` (content so far: ``decoded`` + ``tail``; a rule's
-        start state: not opened yet) completes to a value not in ``seen``."""
+        """Some element in one of DFA ``states`` (content so far: ``decoded`` + ``tail``; a string
+        rule's start state: not opened yet; for integers ``decoded`` is the text so far) completes
+        to a value not in ``seen``."""
         aut = self._aut
         for st in states:
             key = (st, decoded, tail, seen)
@@ -358,11 +406,16 @@ class UniqueStrings:
                 if len(self._alive_cache) > _ALIVE_CACHE_SIZE:
                     self._alive_cache.clear()
                 r = int(aut.state_rule[st])
-                s2 = st
-                if st == int(aut.rule_start[r]):
-                    s2 = int(aut.trans[st, _QUOTE])
-                hit = self._alive_cache[key] = s2 >= 0 and string_values.has_unseen_completion(
-                    aut.trans, aut.accept, self._lower_bounds(r), s2, decoded, tail, seen)
+                if self._is_int_element(r):
+                    hit = number_values.has_unseen_integer_completion(
+                        aut.trans, aut.accept, self._lower_bounds(r), st, decoded, seen)
+                else:
+                    s2 = st
+                    if st == int(aut.rule_start[r]):
+                        s2 = int(aut.trans[st, _QUOTE])
+                    hit = s2 >= 0 and string_values.has_unseen_completion(
+                        aut.trans, aut.accept, self._lower_bounds(r), s2, decoded, tail, seen)
+                self._alive_cache[key] = hit
             memo[key] = hit
             if hit:
                 return True
@@ -373,6 +426,8 @@ class UniqueStrings:
         states = self.element_states(chart, k)
         if not states:
             return True
+        if state.ints:
+            return self._alive(states, state.num or "", b"", state.seen, {})
         decoded, tail = ("", b"") if state.raw is None else decode_units("", state.raw)
         return self._alive(states, decoded, tail, state.seen, {})
 
@@ -388,13 +443,75 @@ class UniqueStrings:
         exactly (scan + :meth:`step`); ``chart`` is the matcher's (needed for finite languages)."""
         if state is None:
             cands = self.closers.multi_outside
+        elif state.ints:
+            if chart is None:
+                return
+            cands = self._filter_integers(state, out, chart)
         else:
             cands = self.closers.multi_inside
             if state.seen:
                 self._clear_duplicates(state, out)
-                if self.finite and chart is not None:
-                    cands = self._filter_finite(state, out, chart)
+            if self.finite and chart is not None:
+                # (even with nothing seen: a token may close a first element and open a second)
+                cands = self._filter_finite(state, out, chart)
         _check_tokens(out, cands, exact_ok)
+
+    def _filter_integers(self, state: InArray, out: np.ndarray, chart) -> np.ndarray:
+        """Integer elements: walk the token trie along the seen values' spellings (from the
+        current element, or between elements from the whitespace/comma nodes into a new one),
+        clearing the subtrees below a prefix with no unseen completion and, after a complete
+        integer already seen, below every byte that would end it. Returns the tokens left to check
+        exactly: those that may end an element and start the next, and, when fewer than two unseen
+        values are proved left, every token with a comma."""
+        aut = self._aut
+        trans = aut.trans
+        seen = state.seen
+        spellings = number_values._spellings_of(seen)
+        starts = sorted({int(aut.rule_start[r]) for r in self._element_rules_of(state.rules)})
+        memo: dict = {}
+        stack: list[tuple[int, list[int], str, bool]] = []
+        if state.num is not None:
+            sts = self.element_states(chart, chart.n_sets - 1)
+            if sts:
+                stack.append((0, sts, state.num, True))
+        else:
+            commas, _, pre = self._between_nodes()
+            if not self._alive(starts, "", b"", seen, memo):  # every value used: no ','
+                for c in commas:
+                    self._clear_subtree(c, out)
+            for node in pre:
+                for b, c in self._child_map(node).items():
+                    if b in _NUMBER_START:
+                        sts = [int(trans[s0, b]) for s0 in starts if trans[s0, b] >= 0]
+                        if sts and any(sp.startswith(chr(b)) for sp in spellings):
+                            stack.append((c, sts, chr(b), False))
+        while stack:
+            node, sts, t, root = stack.pop()
+            if not root and not self._alive(sts, t, b"", seen, memo):
+                self._clear_subtree(node, out)
+                continue
+            children = self._child_map(node)
+            if t not in ("", "-") and any(aut.accept[s] for s in sts) and number_values.integer_value(t) in seen:
+                for b, c in children.items():  # a byte that ends the integer closes a duplicate
+                    if b not in _NUMBER_BYTES:
+                        self._clear_subtree(c, out)
+            for b, c in children.items():
+                if b not in _NUMBER_BYTES:
+                    continue
+                sts2 = [int(trans[s, b]) for s in sts if trans[s, b] >= 0]
+                if not sts2:
+                    continue
+                t2 = t + chr(b)
+                if "." in t2:
+                    on_path = number_values.integer_value(t2) in seen
+                else:
+                    on_path = any(sp.startswith(t2) for sp in spellings)
+                if on_path:
+                    stack.append((c, sts2, t2, False))
+        cands = [self.closers.number_after_other]
+        if not any(self._lower_bounds(int(aut.state_rule[s0])).get(s0, 0) - 1 >= len(seen) + 2 for s0 in starts):
+            cands.append(self.closers.commas)
+        return np.unique(np.concatenate(cands))
 
     def _filter_finite(self, state: InArray, out: np.ndarray, chart) -> np.ndarray:
         """Clear dead element prefixes along the seen strings' spellings (:meth:`_walk_dead`);
@@ -466,7 +583,7 @@ class UniqueStrings:
         if states is not None:
             stack.append((0, states, decoded, tail, tuple(v for v in seen if v.startswith(decoded))))
         else:  # between elements: whitespace and a comma, then an opening quote
-            commas, quotes = self._between_nodes()
+            commas, quotes, _ = self._between_nodes()
             if not self._alive(starts, "", b"", seen, memo):  # every value used: no ','
                 for c in commas:
                     self._clear_subtree(c, out)
@@ -506,17 +623,20 @@ class UniqueStrings:
                 else:
                     self._clear_subtree(c, out)
 
-    def _between_nodes(self) -> tuple[list[int], list[int]]:
+    def _between_nodes(self) -> tuple[list[int], list[int], list[int]]:
         """Trie nodes reached from the root by JSON whitespace and at most one comma: those
-        ending in the first comma, and those ending in a quote right after such a path."""
+        ending in the first comma, those ending in a quote right after such a path, and all of
+        them (the root included)."""
         key = self._vocab.fingerprint
         hit = _BETWEEN.get(key)
         if hit is None:
             commas: list[int] = []
             quotes: list[int] = []
+            pre: list[int] = []
             stack = [(0, False)]
             while stack:
                 node, comma = stack.pop()
+                pre.append(node)
                 children = self._child_map(node)
                 for b in _WS:
                     c = children.get(b)
@@ -529,7 +649,7 @@ class UniqueStrings:
                 c = children.get(_QUOTE)
                 if c is not None:
                     quotes.append(c)
-            hit = _BETWEEN[key] = (commas, quotes)
+            hit = _BETWEEN[key] = (commas, quotes, pre)
         return hit
 
     def _child_map(self, node: int) -> dict[int, int]:

@@ -84,17 +84,20 @@ def test_dumped_instances_are_accepted():
 def test_pydantic_types_and_sets():
     assert accepts(automaton(list[int]), "[1, 2]")
     assert accepts(automaton(Literal["a", "b"]), '"b"')
-    # set[int] with at least 2 elements -> uniqueItems over integers: not enforceable exactly
+    # set[float] with at least 2 elements -> uniqueItems over numbers: not enforceable exactly
     # (duplicates could collapse below min_length), so it raises
-    at_least_two = Annotated[set[int], Field(min_length=2)]
+    at_least_two = Annotated[set[float], Field(min_length=2)]
     with pytest.raises(UnsupportedSchemaError):
         schema_to_ir(at_least_two)
     with pytest.warns(SchemaApproximationWarning):
         schema_to_ir(at_least_two, lenient=True)
-    # ... but distinct strings are kept at run time (the matcher remembers the strings seen)
+    # ... but distinct strings and integers are kept at run time (the matcher remembers the values)
     names = automaton(Annotated[set[str], Field(min_length=2)])
     assert accepts(names, '["a", "b"]') and accepts(names, '["a", "ab", "b"]')
     assert not accepts(names, '["a", "a"]') and not accepts(names, '["a", "b", "\\u0061"]')
+    ints = automaton(Annotated[set[int], Field(min_length=2)])
+    assert accepts(ints, "[1, 10]") and accepts(ints, "[0, -1, 1]")
+    assert not accepts(ints, "[1, 1]") and not accepts(ints, "[0, 1, -0]") and not accepts(ints, "[2, 2.0]")
 
 
 class Tagged(BaseModel):

@@ -59,7 +59,7 @@ def _random_array(rng: random.Random, atoms=ATOMS, lo: int = 0, max_n: int = 5) 
     return "[" + sep.join(items) + "]"
 
 
-def test_string_elements_compile_and_others_still_raise():
+def test_string_and_integer_elements_compile_and_others_still_raise():
     rules = schema_to_ir(UNIQUE).rules
     assert any(n.startswith("@unique_strings") for n in rules)
     assert not any(n.startswith("@unique_element") for n in rules)  # open-ended: no element rule
@@ -67,8 +67,10 @@ def test_string_elements_compile_and_others_still_raise():
                   {"enum": [f"v{i}" for i in range(12)]}):
         rules = schema_to_ir({"type": "array", "items": items, "uniqueItems": True}).rules
         assert any(n.startswith("@unique_element") for n in rules), items
+    assert any(n.startswith("@unique_integers")
+               for n in schema_to_ir({"type": "array", "items": {"type": "integer"}, "uniqueItems": True}).rules)
     for schema in ({"type": "array", "items": {"type": ["string", "integer"]}, "uniqueItems": True},
-                   {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+                   {"type": "array", "items": {"type": "number"}, "uniqueItems": True},
                    {"type": "array", "items": {"type": "object"}, "uniqueItems": True},
                    # finite languages that differ by position
                    {"type": "array", "prefixItems": [{"maxLength": 2, "type": "string"}],
@@ -304,3 +306,89 @@ def test_a_plain_array_beside_a_marked_one_is_free_once_the_marked_parse_dies():
         for t in exact:  # no allowed token leads to a dead end
             m2 = m.copy()
             assert m2.advance(t) and (m2.can_stop() or m2.allowed_token_ids().size > 0), (pre, vocab.token_bytes[t])
+
+
+# ----------------------------------------------------------------------------- integers
+INTS = {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}
+SMALL_INTS = {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 12}, "uniqueItems": True}
+INT_CASES = [(INTS, list(range(-3, 13)) + [100, 1000]), (SMALL_INTS, list(range(13)))]
+
+
+def _int_texts(rng: random.Random, values: list[int], n: int) -> list[str]:
+    """Arrays of mostly distinct integers, some spelled ``I.0`` (the same value), some repeated."""
+    out = []
+    for _ in range(n):
+        pool = list(values)
+        rng.shuffle(pool)
+        items = [str(x) + (".0" if rng.random() < 0.2 else "") for x in pool[:rng.randint(0, len(pool))]]
+        if items and rng.random() < 0.3:
+            items.insert(rng.randrange(len(items) + 1), str(rng.choice(values)))
+        if rng.random() < 0.1:
+            items.append("-0")
+        out.append("[" + rng.choice([", ", ","]).join(items) + "]")
+    return out
+
+
+@pytest.mark.parametrize("name", ["llama3", "gpt2", "llama2"])
+@pytest.mark.parametrize("which", [0, 1], ids=["integers", "0-12"])
+def test_integer_masks_equal_exact_checks_and_the_reference(name, which):
+    schema, values = INT_CASES[which]
+    tok, vocab = get_tokenizer(name), get_vocab(name)
+    g = structgen.compile_json_schema(schema, vocab)
+    aut = automaton(schema)
+    rng = random.Random(20 + which)
+    checked = dead = 0
+    for text in _int_texts(rng, values, 50):
+        pre = text[:rng.randint(1, len(text))]
+        ids = tok.encode(pre, add_special_tokens=False)
+        m = Matcher(g)
+        if m.advance_many(ids) != len(ids):
+            assert not reference.is_viable_prefix(aut, tok.decode(ids).encode("utf-8")), pre
+            continue
+        data = m.consumed_bytes()
+        assert reference.is_viable_prefix(aut, data), pre
+        mask = set(m.allowed_token_ids().tolist()) - set(vocab.stop_ids)
+        cands = _grammar_only_tokens(m, vocab)
+        exact = {t for t in cands if m.is_allowed(t)}
+        ref = {t for t in cands if reference.is_viable_prefix(aut, data + vocab.token_bytes[t])}
+        assert mask == exact == ref, (pre, sorted(mask ^ exact)[:8], sorted(exact ^ ref)[:8])
+        checked += 1
+        dead += len(cands) - len(exact)
+    assert checked > 25 and dead > 0
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["integers", "0-12"])
+def test_integer_arrays_accept_iff_valid(which):
+    schema, values = INT_CASES[which]
+    tok = get_tokenizer("llama3")
+    g = structgen.compile_json_schema(schema, get_vocab("llama3"))
+    v = validator(schema)
+    rng = random.Random(30 + which)
+    n_valid = n_invalid = 0
+    for text in _int_texts(rng, values, 150):
+        ok = v.is_valid(json.loads(text))
+        m = Matcher(g)
+        ids = tok.encode(text, add_special_tokens=False)
+        assert (m.advance_many(ids) == len(ids) and m.can_stop()) == ok, text
+        assert accepts(automaton(schema), text) == ok, text
+        n_valid += ok
+        n_invalid += not ok
+    assert n_valid > 20 and n_invalid > 20
+
+
+def test_integer_spellings_of_a_seen_value_are_dead():
+    tok, vocab = get_tokenizer("gpt2"), get_vocab("gpt2")
+    tid = lambda s: tok.convert_tokens_to_ids(s)  # noqa: E731
+    m = Matcher(structgen.compile_json_schema(INTS, vocab))
+    assert m.advance_many(tok.encode("[0, -")) == len(tok.encode("[0, -"))
+    assert not m.is_allowed(tid("0"))          # -0 is 0
+    assert m.is_allowed(tid("1"))
+    m = Matcher(structgen.compile_json_schema(INTS, vocab))
+    ids = tok.encode("[1, 1")
+    assert m.advance_many(ids) == len(ids)
+    assert not m.is_allowed(tid(",")) and not m.is_allowed(tid(".")) and not m.is_allowed(tid("]"))
+    assert m.is_allowed(tid("0"))               # 10 is new
+    m = Matcher(structgen.compile_json_schema(SMALL_INTS, vocab))
+    ids = tok.encode("[12, 1, 10, 11,")
+    assert m.advance_many(ids) == len(ids)
+    assert not m.is_allowed(tid("1")) and m.is_allowed(tid("2"))  # every value starting with 1 is used
