@@ -140,6 +140,12 @@ UNIQUE_STRINGS_PREFIX = "@unique_strings"
 #: number.
 UNIQUE_INTEGERS_PREFIX = "@unique_integers"
 
+#: Rule-name prefix of *arrays of distinct objects*: ``[`` + JSON objects separated by ``,`` and
+#: JSON whitespace + ``]``, where every unfinished element can still become infinitely many
+#: different values (a new additional property can always be added), so the only dead tokens
+#: are those that close an element equal (as ``jsonschema`` compares values) to an earlier one.
+UNIQUE_OBJECTS_PREFIX = "@unique_objects"
+
 #: Rule-name prefix of the *element* of an array of distinct strings whose elements are not all
 #: open-ended (finite languages: ``enum``, ``maxLength``, ``format: uuid``), or of distinct
 #: integers. Such an array is a :data:`UNIQUE_STRINGS_PREFIX` (or :data:`UNIQUE_INTEGERS_PREFIX`)

@@ -20,7 +20,7 @@ from . import charsets as cs
 from . import fsa
 from . import lang as L
 from .spec import ArraySpec, Conj
-from .unique_strings import finite_string_element, integer_element, open_ended_strings
+from .unique_strings import finite_string_element, integer_element, open_ended_objects, open_ended_strings
 from .values import json_equal, value_ir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -278,7 +278,7 @@ def _unique(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int])
 
 
 def _runtime_unique(comp, pos_conj, K: int, lo: int, hi: Optional[int]) -> Optional[ir.Expr]:
-    """String or integer elements: a plain array the runtime keeps duplicate-free
+    """String, integer or open object elements: a plain array the runtime keeps duplicate-free
     (:mod:`structgen.json_schema.unique_strings`); None when the elements do not qualify."""
     n = K if hi is None else min(K, hi)
     conjs = [pos_conj(i) for i in range(n)]
@@ -286,6 +286,9 @@ def _runtime_unique(comp, pos_conj, K: int, lo: int, hi: Optional[int]) -> Optio
         conjs.append(pos_conj(K + 10 ** 6))
     marker = ir.UNIQUE_STRINGS_PREFIX
     if open_ended_strings(comp, conjs):
+        exprs = [comp.value_expr(c) for c in conjs]
+    elif open_ended_objects(comp, conjs):
+        marker = ir.UNIQUE_OBJECTS_PREFIX
         exprs = [comp.value_expr(c) for c in conjs]
     else:
         elem = finite_string_element(comp, conjs, lo)

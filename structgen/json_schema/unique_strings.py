@@ -1,4 +1,4 @@
-"""``uniqueItems`` over strings and integers: array rules the runtime keeps duplicate-free.
+"""``uniqueItems`` over strings, integers and open objects: array rules the runtime keeps duplicate-free.
 
 Distinctness of unboundedly many elements is not context-free, so the grammar cannot say it.
 When every element of an array must be a JSON string and every proper prefix of an element has
@@ -17,7 +17,9 @@ need one element language for every position: each element is then a call of one
 all of whose completions are earlier elements (and a ``,`` once every value is used). With one
 language, ``minItems`` is met by any duplicate-free continuation as soon as the language has that
 many values, which is checked here. Arrays of integers (:func:`integer_element`) take the same
-shape under :data:`~structgen.cfg.ir.UNIQUE_INTEGERS_PREFIX`.
+shape under :data:`~structgen.cfg.ir.UNIQUE_INTEGERS_PREFIX`; arrays of objects that can always
+take one more additional property (:func:`open_ended_objects`) the open-ended shape under
+:data:`~structgen.cfg.ir.UNIQUE_OBJECTS_PREFIX`.
 """
 from __future__ import annotations
 
@@ -108,6 +110,35 @@ def integer_element(comp: "SchemaCompiler", conjs: list["Conj"], lo: int) -> Opt
     if lo > 0 and count_integers(aut.trans, aut.accept, int(aut.rule_start[0]), lo) < lo:
         return ir.NOTHING
     return flat
+
+
+def open_ended_objects(comp: "SchemaCompiler", conjs: list["Conj"]) -> bool:
+    """Every element schema in ``conjs`` admits only objects that can always take one more
+    additional property with a fresh key (no ``maxProperties``, ``propertyNames``,
+    ``patternProperties`` or negated object constraints; ``additionalProperties`` satisfiable), so
+    an unfinished element always has infinitely many completion values."""
+    any_clause = False
+    for conj in conjs:
+        conj2 = comp.simplify_conj(conj)
+        if conj2 is None:
+            continue
+        if not conj2:
+            return False
+        for c in comp.dnf.conj_dnf(conj2):
+            if c.empty:
+                continue
+            any_clause = True
+            o = c.obj
+            if (c.enum is not None or not c.types <= {"object"} or o.max_props is not None or o.names
+                    or o.witnesses or any(p.patterns for p in o.pieces)):
+                return False
+            extra: tuple = ()
+            for p in o.pieces:
+                if p.additional is not None:
+                    extra += p.additional
+            if extra and comp.value_expr(extra) == ir.NOTHING:
+                return False
+    return any_clause
 
 
 def _integers_only(comp: "SchemaCompiler", conj: "Conj") -> bool:

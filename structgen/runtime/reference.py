@@ -23,7 +23,7 @@ import re
 import weakref
 
 from ..cfg.automaton import GrammarAutomaton
-from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_INTEGERS_PREFIX, UNIQUE_STRINGS_PREFIX
+from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_INTEGERS_PREFIX, UNIQUE_OBJECTS_PREFIX, UNIQUE_STRINGS_PREFIX
 
 Item = tuple[int, int]
 
@@ -102,10 +102,11 @@ def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes
     """No marked array in ``data`` (fed into ``sets``) holds two equal complete strings. A marked
     array starts at a ``[`` consumed by an item of a marked rule (set ``i + 2`` holds the items after
     byte ``i``; the item's origin is ``i + 1``)."""
-    marked = _marked_rules(aut) | _marked_rules(aut, UNIQUE_INTEGERS_PREFIX)
+    ints = _marked_rules(aut, UNIQUE_INTEGERS_PREFIX)
+    objs = _marked_rules(aut, UNIQUE_OBJECTS_PREFIX)
+    marked = _marked_rules(aut) | ints | objs
     if not marked:
         return True
-    ints = _marked_rules(aut, UNIQUE_INTEGERS_PREFIX)
     values: list = []
     for i, b in enumerate(data):
         if b == 0x5B:
@@ -114,6 +115,11 @@ def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes
                 continue
             if not _marked_parse_survives(aut, sets, data, i, marked):
                 continue  # only other parses of this array are left: no distinctness
+            if opened & objs:
+                objects = _array_objects(data, i + 1)
+                if any(_json_equal(a, b) for x, a in enumerate(objects) for b in objects[:x]):
+                    return False
+                continue
             values = _array_integers(data, i + 1) if opened & ints else _array_strings(data, i + 1)
             if len(set(values)) != len(values):
                 return False
@@ -126,6 +132,41 @@ def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes
                    if aut.trans[int(aut.rule_start[int(aut.state_rule[s])]), 0x22] < 0
                    else _completes_unseen(aut, s, data[o - 1:], set(values)) for s, o in items)
     return True
+
+
+def _array_objects(data: bytes, j: int) -> list:
+    """The complete objects of the array of objects whose content starts at ``data[j]``."""
+    out = []
+    dec = json.JSONDecoder()
+    text = data[j:].decode("utf-8", "ignore")  # (a character cut at the end is unfinished anyway)
+    k = 0
+    while k < len(text):
+        c = text[k]
+        if c == "]":
+            break
+        if c != "{":
+            k += 1
+            continue
+        try:
+            value, k = dec.raw_decode(text, k)
+        except json.JSONDecodeError:  # unfinished
+            break
+        out.append(value)
+    return out
+
+
+def _json_equal(a, b) -> bool:
+    """Equality of JSON values as JSON Schema defines it (numbers by value, ``true`` ≠ ``1``,
+    objects regardless of member order)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    return a == b
 
 
 def _array_integers(data: bytes, j: int) -> list[int]:
@@ -188,12 +229,17 @@ def _marked_parse_survives(aut: GrammarAutomaton, sets: list[list[Item]], data: 
 
 
 def _array_end(data: bytes, j: int):
-    """Index of the ``]`` closing the array of strings whose content starts at ``data[j]``."""
+    """Index of the ``]`` closing the array whose content starts at ``data[j]``."""
+    depth = 0
     while j < len(data):
         b = data[j]
-        if b == 0x5D:
-            return j
-        if b == 0x22:
+        if b in (0x5B, 0x7B):
+            depth += 1
+        elif b in (0x5D, 0x7D):
+            if depth == 0:
+                return j
+            depth -= 1
+        elif b == 0x22:
             j += 1
             while j < len(data) and data[j] != 0x22:
                 j += 2 if data[j] == 0x5C else 1

@@ -33,7 +33,10 @@ the seen strings' spellings and check exactly the tokens that close an element a
 
 Arrays of integers (:data:`~structgen.cfg.ir.UNIQUE_INTEGERS_PREFIX`) are followed by a number
 scanner instead (``num``: the element's text; it ends at the first byte that cannot continue it;
-``1.0`` is 1 and ``-0`` is 0); :meth:`UniqueStrings._filter_integers` is their mask walk.
+``1.0`` is 1 and ``-0`` is 0); :meth:`UniqueStrings._filter_integers` is their mask walk. Arrays
+of open objects (:data:`~structgen.cfg.ir.UNIQUE_OBJECTS_PREFIX`) by a brace scanner (``obj``);
+their elements never die unfinished, so only tokens that close one are checked
+(:func:`json_value_key` compares values as ``jsonschema`` does).
 """
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_INTEGERS_PREFIX, UNIQUE_STRINGS_PREFIX
+from ..cfg.ir import UNIQUE_ELEMENT_PREFIX, UNIQUE_INTEGERS_PREFIX, UNIQUE_OBJECTS_PREFIX, UNIQUE_STRINGS_PREFIX
 from . import number_values, string_values
 
 _QUOTE = 0x22
@@ -72,6 +75,8 @@ class InArray:
     origin: int = -1                # those items' origin (chart set index)
     ints: bool = False              # an array of integers (elements are numbers, not strings)
     num: Optional[str] = None       # inside an integer element: its text so far
+    objs: bool = False              # an array of objects
+    obj: Optional[tuple] = None     # inside an object element: (raw bytes, depth, in string, escaped)
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,9 @@ class _Closers:
     with two or more quotes / with a comma (candidates of the exact checks for elements from
     finite languages); ``two_quotes_open``: those of ``two_quotes`` with text after the last
     quote; ``number_after_other``: tokens where a byte that can start an integer follows one that
-    cannot continue it (they may close an integer element and open the next). Values: int64
-    token id arrays."""
+    cannot continue it (they may close an integer element and open the next); ``braces``: tokens
+    with a ``}``. Values: int64 token id arrays, but ``brace_closers``: per token id, its number
+    of ``}`` and ``]``."""
 
     inside: dict
     between: dict
@@ -95,6 +101,8 @@ class _Closers:
     two_quotes_open: np.ndarray
     commas: np.ndarray
     number_after_other: np.ndarray
+    braces: np.ndarray
+    brace_closers: np.ndarray
 
 
 _CLOSERS: dict[str, _Closers] = {}
@@ -115,7 +123,12 @@ def _closers_of(vocab) -> _Closers:
     two_quotes_open: list[int] = []
     commas: list[int] = []
     number_after_other: list[int] = []
+    braces: list[int] = []
+    brace_closers = np.zeros(vocab.vocab_size, np.int64)
     for t, data in enumerate(vocab.token_bytes[:vocab.vocab_size]):
+        if data and b"}" in data:
+            braces.append(t)
+            brace_closers[t] = data.count(b"}") + data.count(b"]")
         if data and b"," in data:
             commas.append(t)
         if data:
@@ -147,7 +160,8 @@ def _closers_of(vocab) -> _Closers:
                    {k: np.asarray(v, np.int64) for k, v in between.items()},
                    np.asarray(multi_inside, np.int64), np.asarray(multi_outside, np.int64),
                    np.asarray(two_quotes, np.int64), np.asarray(two_quotes_open, np.int64),
-                   np.asarray(commas, np.int64), np.asarray(number_after_other, np.int64))
+                   np.asarray(commas, np.int64), np.asarray(number_after_other, np.int64),
+                   np.asarray(braces, np.int64), brace_closers)
     _CLOSERS[key] = res
     return res
 
@@ -228,9 +242,10 @@ class UniqueStrings:
 
     def __init__(self, compiled) -> None:
         aut = compiled.automaton
-        marked = np.array([n.startswith((UNIQUE_STRINGS_PREFIX, UNIQUE_INTEGERS_PREFIX)) for n in aut.rule_names],
-                          bool)
+        marked = np.array([n.startswith((UNIQUE_STRINGS_PREFIX, UNIQUE_INTEGERS_PREFIX, UNIQUE_OBJECTS_PREFIX))
+                           for n in aut.rule_names], bool)
         self._int_rules = frozenset(r for r, n in enumerate(aut.rule_names) if n.startswith(UNIQUE_INTEGERS_PREFIX))
+        self._obj_rules = frozenset(r for r, n in enumerate(aut.rule_names) if n.startswith(UNIQUE_OBJECTS_PREFIX))
         self.active = bool(marked.any())
         self.state_marked = marked[aut.state_rule] if self.active else None
         self._trie = compiled.trie_arrays
@@ -278,7 +293,41 @@ class UniqueStrings:
                 i = j + 1
                 rules = self.opens_at(chart, first_set + j)
                 if rules:
-                    state = InArray(frozenset(), None, rules, first_set + j - 1, bool(rules & self._int_rules))
+                    state = InArray(frozenset(), None, rules, first_set + j - 1, bool(rules & self._int_rules),
+                                    objs=bool(rules & self._obj_rules))
+                continue
+            if state.obj is not None:  # inside an object: find where it closes
+                raw, depth, in_str, esc = state.obj
+                j = i
+                while j < n and depth:
+                    b = data[j]
+                    j += 1
+                    if in_str:
+                        if esc:
+                            esc = False
+                        elif b == _BACKSLASH:
+                            esc = True
+                        elif b == _QUOTE:
+                            in_str = False
+                    elif b == _QUOTE:
+                        in_str = True
+                    elif b in (0x7B, 0x5B):
+                        depth += 1
+                    elif b in (0x7D, 0x5D):
+                        depth -= 1
+                raw = raw + data[i:j]
+                i = j
+                if depth:
+                    state = replace(state, obj=(raw, depth, in_str, esc))
+                    break
+                try:
+                    value = json_value_key(json.loads(raw))
+                except ValueError:  # not a JSON value (another parse's text): not an element
+                    state = replace(state, obj=None)
+                    continue
+                if value in state.seen:
+                    return False
+                state = replace(state, seen=state.seen | {value}, obj=None)
                 continue
             if state.num is not None:  # inside an integer: it ends at the first other byte
                 j = i
@@ -301,12 +350,14 @@ class UniqueStrings:
             if state.raw is None:
                 b = data[i]
                 i += 1
-                if b == _QUOTE and not state.ints:
+                if b == _QUOTE and not state.ints and not state.objs:
                     state = replace(state, raw=b"")
                 elif b == 0x5D:  # ']'
                     state = None
                 elif state.ints and b in _NUMBER_START:
                     state = replace(state, num=chr(b))
+                elif state.objs and b == 0x7B:  # '{'
+                    state = replace(state, obj=(b"{", 1, False, False))
                 continue
             # inside an element: find its closing quote
             raw = state.raw
@@ -443,6 +494,9 @@ class UniqueStrings:
         exactly (scan + :meth:`step`); ``chart`` is the matcher's (needed for finite languages)."""
         if state is None:
             cands = self.closers.multi_outside
+        elif state.objs:
+            # open elements: only a token that closes one can make a duplicate
+            cands = self._object_closers(state) if state.seen else _NO_TOKENS
         elif state.ints:
             if chart is None:
                 return
@@ -455,6 +509,13 @@ class UniqueStrings:
                 # (even with nothing seen: a token may close a first element and open a second)
                 cands = self._filter_finite(state, out, chart)
         _check_tokens(out, cands, exact_ok)
+
+    def _object_closers(self, state: InArray) -> np.ndarray:
+        """Tokens that may close the current (or, between elements, a whole) object element:
+        those with at least as many ``}``/``]`` as the open depth, at least one ``}``."""
+        closers = self.closers
+        depth = state.obj[1] if state.obj is not None else 1
+        return closers.braces[closers.brace_closers[closers.braces] >= depth]
 
     def _filter_integers(self, state: InArray, out: np.ndarray, chart) -> np.ndarray:
         """Integer elements: walk the token trie along the seen values' spellings (from the
@@ -736,6 +797,25 @@ class UniqueStrings:
                 c2 = tuple(v for v in cands if v.startswith(d2))
                 if c2:
                     stack.append((c, d2, t2, c2))
+
+
+_NO_TOKENS = np.zeros(0, np.int64)
+
+
+def json_value_key(v):
+    """A hashable key equal for values ``jsonschema`` counts as equal (``uniqueItems``): objects
+    by their members, ``1`` = ``1.0``, ``true`` ≠ ``1``."""
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, (int, float)):
+        return ("n", v)
+    if isinstance(v, str):
+        return ("s", v)
+    if v is None:
+        return ("z",)
+    if isinstance(v, list):
+        return ("l", tuple(json_value_key(x) for x in v))
+    return ("o", frozenset((k, json_value_key(x)) for k, x in v.items()))
 
 
 def _check_tokens(out: np.ndarray, cands: np.ndarray, exact_ok) -> None:

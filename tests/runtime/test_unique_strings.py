@@ -392,3 +392,63 @@ def test_integer_spellings_of_a_seen_value_are_dead():
     ids = tok.encode("[12, 1, 10, 11,")
     assert m.advance_many(ids) == len(ids)
     assert not m.is_allowed(tid("1")) and m.is_allowed(tid("2"))  # every value starting with 1 is used
+
+
+# ----------------------------------------------------------------------------- open objects
+OBJECTS = {"type": "array", "uniqueItems": True,
+           "items": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "integer"}},
+                     "required": ["name"]}}
+OBJECT_ITEMS = ['{"name": "a"}', '{"name": "a", "value": 1}', '{"name": "a", "value": 1.0}', '{"name": "b"}',
+                '{"name": "a", "x": {"y": [1, "}"]}}', '{"name": "a", "value": 1, "z": true}',
+                '{"name": "a", "value": 1, "z": 1}', '{"name": "a", "z": 1, "z": 2}', '{"name": "a", "z": 2}',
+                '{"name": "\\u0061"}']
+
+
+def test_open_objects_accept_iff_valid_and_masks_equal_exact_checks():
+    """Objects that can always take one more property: a token is dead only when it closes an
+    object equal (members in any order, 1 = 1.0, duplicate keys collapsed) to an earlier one."""
+    assert any(n.startswith("@unique_objects") for n in schema_to_ir(OBJECTS).rules)
+    tok, vocab = get_tokenizer("llama3"), get_vocab("llama3")
+    g = structgen.compile_json_schema(OBJECTS, vocab)
+    aut = automaton(OBJECTS)
+    v = validator(OBJECTS)
+    rng = random.Random(5)
+    n_valid = n_invalid = 0
+    # right before the '}' that would close a duplicate (at depth 1 and deeper), and random cuts
+    targeted = ['[{"name": "a"}, {"name": "a"', '[{"name": "a", "value": 1}, {"name": "a", "value": 1.0',
+                '[{"name": "a", "x": {"y": [1, "}"]}}, {"name": "a", "x": {"y": [1, "}"]',
+                '[{"name": "a", "z": 2},{"name": "a", "z": 1, "z": 2', '[{"name": "a"}, {"name": "\\u0061"']
+    for i in range(120):
+        text = "[" + rng.choice([", ", ","]).join(rng.choice(OBJECT_ITEMS) for _ in range(rng.randint(0, 4))) + "]"
+        ok = v.is_valid(json.loads(text))
+        ids = tok.encode(text, add_special_tokens=False)
+        m = Matcher(g)
+        assert (m.advance_many(ids) == len(ids) and m.can_stop()) == ok, text
+        assert accepts(aut, text) == ok, text
+        n_valid += ok
+        n_invalid += not ok
+        pre = targeted[i] if i < len(targeted) else text[:rng.randint(1, len(text))]
+        ids = tok.encode(pre, add_special_tokens=False)
+        m = Matcher(g)
+        if m.advance_many(ids) != len(ids):
+            continue
+        data = m.consumed_bytes()
+        grammar = _grammar_only_tokens(m, vocab)
+        # the tokens with a '}' (the only ones that can close an element) and a sample of the rest
+        cands = [t for t in grammar if b"}" in vocab.token_bytes[t]]
+        cands += rng.sample(grammar, min(100, len(grammar)))
+        mask = set(m.allowed_token_ids().tolist())
+        exact = {t for t in cands if m.is_allowed(t)}
+        assert {t for t in cands if t in mask} == exact, pre
+        assert exact == {t for t in cands if reference.is_viable_prefix(aut, data + vocab.token_bytes[t])}, pre
+        if pre in targeted:
+            assert set(cands) - exact, pre  # something closing the duplicate is dead
+    assert n_valid > 30 and n_invalid > 20
+
+
+def test_closed_objects_still_raise():
+    for items in ({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False},
+                  {"type": "object", "maxProperties": 3},
+                  {"type": "object", "patternProperties": {"^x": {}}, "additionalProperties": False}):
+        with pytest.raises(UnsupportedSchemaError):
+            schema_to_ir({"type": "array", "items": items, "uniqueItems": True})
