@@ -90,8 +90,9 @@ class _Closers:
     finite languages); ``two_quotes_open``: those of ``two_quotes`` with text after the last
     quote; ``number_after_other``: tokens where a byte that can start an integer follows one that
     cannot continue it (they may close an integer element and open the next); ``braces``: tokens
-    with a ``}``. Values: int64 token id arrays, but ``brace_closers``: per token id, its number
-    of ``}`` and ``]``."""
+    with a ``}``. Values: int64 token id arrays, but ``brace_drop``: per token of ``braces``, how
+    far it lowers the bracket depth at most (``[i, 0]`` read from outside a string, ``[i, 1]``
+    from inside one), and whether it closes an object it opens itself (``[i, 2]``)."""
 
     inside: dict
     between: dict
@@ -102,7 +103,7 @@ class _Closers:
     commas: np.ndarray
     number_after_other: np.ndarray
     braces: np.ndarray
-    brace_closers: np.ndarray
+    brace_drop: np.ndarray
 
 
 _CLOSERS: dict[str, _Closers] = {}
@@ -124,11 +125,12 @@ def _closers_of(vocab) -> _Closers:
     commas: list[int] = []
     number_after_other: list[int] = []
     braces: list[int] = []
-    brace_closers = np.zeros(vocab.vocab_size, np.int64)
+    drops: list[tuple[int, int, int]] = []
     for t, data in enumerate(vocab.token_bytes[:vocab.vocab_size]):
         if data and b"}" in data:
             braces.append(t)
-            brace_closers[t] = data.count(b"}") + data.count(b"]")
+            (out_drop, whole), (in_drop, _) = _bracket_drop(data, False), _bracket_drop(data, True)
+            drops.append((out_drop, in_drop, whole))
         if data and b"," in data:
             commas.append(t)
         if data:
@@ -161,9 +163,33 @@ def _closers_of(vocab) -> _Closers:
                    np.asarray(multi_inside, np.int64), np.asarray(multi_outside, np.int64),
                    np.asarray(two_quotes, np.int64), np.asarray(two_quotes_open, np.int64),
                    np.asarray(commas, np.int64), np.asarray(number_after_other, np.int64),
-                   np.asarray(braces, np.int64), brace_closers)
+                   np.asarray(braces, np.int64), np.asarray(drops, np.int64).reshape(-1, 3))
     _CLOSERS[key] = res
     return res
+
+
+def _bracket_drop(data: bytes, in_str: bool) -> tuple[int, int]:
+    """(how far ``data`` lowers the bracket depth at most, whether some ``{`` it opens is closed
+    in it), read from outside or inside a JSON string."""
+    depth = low = 0
+    esc = whole = False
+    for b in data:
+        if in_str:
+            if esc:
+                esc = False
+            elif b == _BACKSLASH:
+                esc = True
+            elif b == _QUOTE:
+                in_str = False
+        elif b == _QUOTE:
+            in_str = True
+        elif b in (0x7B, 0x5B):
+            depth += 1
+        elif b in (0x7D, 0x5D):
+            depth -= 1
+            whole = whole or (b == 0x7D and depth >= 0)
+            low = min(low, depth)
+    return -low, int(whole)
 
 
 def _closed_text(data: bytes, i: int) -> Optional[str]:
@@ -511,11 +537,16 @@ class UniqueStrings:
         _check_tokens(out, cands, exact_ok)
 
     def _object_closers(self, state: InArray) -> np.ndarray:
-        """Tokens that may close the current (or, between elements, a whole) object element:
-        those with at least as many ``}``/``]`` as the open depth, at least one ``}``."""
+        """Tokens that may close the current object element (they lower the bracket depth to 0,
+        read from the element's string state; all when inside an escape), or, between elements,
+        a whole object they open."""
         closers = self.closers
-        depth = state.obj[1] if state.obj is not None else 1
-        return closers.braces[closers.brace_closers[closers.braces] >= depth]
+        if state.obj is None:
+            return closers.braces[closers.brace_drop[:, 2] == 1]
+        _, depth, in_str, esc = state.obj
+        if esc:
+            return closers.braces
+        return closers.braces[closers.brace_drop[:, 1 if in_str else 0] >= depth]
 
     def _filter_integers(self, state: InArray, out: np.ndarray, chart) -> np.ndarray:
         """Integer elements: walk the token trie along the seen values' spellings (from the
