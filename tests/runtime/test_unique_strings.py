@@ -59,7 +59,7 @@ def _random_array(rng: random.Random, atoms=ATOMS, lo: int = 0, max_n: int = 5) 
     return "[" + sep.join(items) + "]"
 
 
-def test_string_and_integer_elements_compile_and_others_still_raise():
+def test_string_integer_and_open_object_elements_compile_and_others_still_raise():
     rules = schema_to_ir(UNIQUE).rules
     assert any(n.startswith("@unique_strings") for n in rules)
     assert not any(n.startswith("@unique_element") for n in rules)  # open-ended: no element rule
@@ -69,9 +69,11 @@ def test_string_and_integer_elements_compile_and_others_still_raise():
         assert any(n.startswith("@unique_element") for n in rules), items
     assert any(n.startswith("@unique_integers")
                for n in schema_to_ir({"type": "array", "items": {"type": "integer"}, "uniqueItems": True}).rules)
+    assert any(n.startswith("@unique_objects")
+               for n in schema_to_ir({"type": "array", "items": {"type": "object"}, "uniqueItems": True}).rules)
     for schema in ({"type": "array", "items": {"type": ["string", "integer"]}, "uniqueItems": True},
                    {"type": "array", "items": {"type": "number"}, "uniqueItems": True},
-                   {"type": "array", "items": {"type": "object"}, "uniqueItems": True},
+                   {"type": "array", "items": {"type": "object", "additionalProperties": False}, "uniqueItems": True},
                    # finite languages that differ by position
                    {"type": "array", "prefixItems": [{"maxLength": 2, "type": "string"}],
                     "items": {"type": "string", "maxLength": 3}, "uniqueItems": True}):
