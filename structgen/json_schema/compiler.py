@@ -267,20 +267,22 @@ class SchemaCompiler:
         return ir.Ref(name)
 
     def finite_values(self, conj: Conj) -> Optional[list]:
-        """The values satisfying ``conj`` when it is a finite enumeration, else None."""
+        """The values satisfying ``conj`` when it is a finite enumeration (``enum``/``const``, or
+        only booleans and null), else None."""
         conj2 = self._simplify(conj)
         if conj2 is None:
             return []
         if not conj2:
             return None
         clauses = self.dnf.conj_dnf(conj2)
-        if not all(c.enum is not None for c in clauses):
+        if not all(c.enum is not None or c.types <= _LITERAL_TYPES for c in clauses):
             return None
         out: list = []
         from .values import json_equal
 
         for c in clauses:
-            for v in c.enum:
+            values = c.enum if c.enum is not None else _LITERAL_VALUES[c.types]
+            for v in values:
                 if is_excluded(v, [x for x, _ in c.excluded]):
                     continue
                 if self.conj_valid(conj2, v) and not any(json_equal(v, w) for w in out):
@@ -673,6 +675,11 @@ class SchemaCompiler:
             return ir.NOTHING
         return ir.Ref(name)
 
+
+#: types whose values can be listed, and those values per type set
+_LITERAL_TYPES = frozenset({"boolean", "null"})
+_LITERAL_VALUES = {frozenset(): (), frozenset({"boolean"}): (True, False), frozenset({"null"}): (None,),
+                   _LITERAL_TYPES: (True, False, None)}
 
 #: integer ranges under multipleOf with fewer values than this are listed, not automata
 SMALL_INT_RANGE = 4096

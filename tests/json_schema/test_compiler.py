@@ -182,6 +182,9 @@ def test_unique_items():
     check({"type": "array", "items": {"enum": ["a", "b", "c"]}, "uniqueItems": True},
           good=['[]', '["a", "c"]', '["c", "b", "a"]'], bad=['["a", "a"]'])
     check({"type": "array", "uniqueItems": True, "maxItems": 1}, good=['[]', '[{"x": 1}]'])
+    # booleans and null are listed like an enum
+    check({"prefixItems": [{"type": "boolean"}, {"type": ["boolean", "null"]}], "uniqueItems": True, "items": False},
+          good=['[]', '[true]', '[true, false]', '[false, null]'], bad=['[true, true]', '[null]', '[true, false, null]'])
     with pytest.raises(UnsupportedSchemaError) as ei:
         schema_to_ir({"type": "array", "items": {"type": "number"}, "uniqueItems": True})
     assert ei.value.keyword == "uniqueItems"
