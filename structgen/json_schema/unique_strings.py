@@ -56,26 +56,9 @@ def finite_string_element(comp: "SchemaCompiler", conjs: list["Conj"], lo: int) 
     not open-ended: every schema in ``conjs`` the same, admitting only strings, with no recursion.
     ``ir.NOTHING`` when fewer than ``lo`` distinct values exist (no array qualifies); None when the
     elements do not qualify."""
-    if not conjs or any(c != conjs[0] for c in conjs[1:]) or not strings_only(comp, conjs[0]):
-        return None
-    e = comp.value_expr(conjs[0])
-    if e == ir.NOTHING:
-        return ir.NOTHING
-    flat = _flatten(e, comp.rules, set())
-    if flat is None:
-        return None
-    from ..cfg.compiler import compile_grammar_automaton
     from ..runtime.string_values import count_values
 
-    try:
-        aut = compile_grammar_automaton(ir.Grammar.single(flat, "unique element"), max_states=MAX_ELEMENT_STATES)
-    except (CompileLimitError, GrammarError):
-        return None
-    if aut.n_rules != 1 or aut.call_rule.shape[0]:
-        return None
-    if lo > 0 and count_values(aut.trans, aut.accept, int(aut.rule_start[0]), lo) < lo:
-        return ir.NOTHING
-    return flat
+    return _one_element(comp, conjs, lo, strings_only, None, count_values)
 
 
 #: bytes of the integer spellings a unique-integers element may use
@@ -87,27 +70,27 @@ def integer_element(comp: "SchemaCompiler", conjs: list["Conj"], lo: int) -> Opt
     same, admitting only integers (``type: integer`` or integer ``enum`` values), spelled without
     exponents. ``ir.NOTHING`` when fewer than ``lo`` distinct values exist; None when the elements
     do not qualify."""
-    if not conjs or any(c != conjs[0] for c in conjs[1:]) or not _integers_only(comp, conjs[0]):
+    from ..runtime.number_values import count_integers
+
+    return _one_element(comp, conjs, lo, _integers_only, _INTEGER_BYTES, count_integers)
+
+
+def _one_element(comp: "SchemaCompiler", conjs: list["Conj"], lo: int, qualifies, byte_set, count) -> Optional[ir.Expr]:
+    """The flattened element expression when every schema in ``conjs`` is the same, satisfies
+    ``qualifies(comp, conj)`` and compiles to one call-free DFA (over ``byte_set`` when given);
+    ``ir.NOTHING`` when ``count`` finds fewer than ``lo`` distinct values; else None."""
+    if not conjs or any(c != conjs[0] for c in conjs[1:]) or not qualifies(comp, conjs[0]):
         return None
     e = comp.value_expr(conjs[0])
     if e == ir.NOTHING:
         return ir.NOTHING
     flat = _flatten(e, comp.rules, set())
-    if flat is None:
+    aut = _flat_automaton(flat)
+    if aut is None:
         return None
-    from ..cfg.compiler import compile_grammar_automaton
-    from ..runtime.number_values import count_integers
-
-    try:
-        aut = compile_grammar_automaton(ir.Grammar.single(flat, "unique element"), max_states=MAX_ELEMENT_STATES)
-    except (CompileLimitError, GrammarError):
+    if byte_set is not None and not set(np.flatnonzero((aut.trans >= 0).any(axis=0)).tolist()) <= byte_set:
         return None
-    if aut.n_rules != 1 or aut.call_rule.shape[0]:
-        return None
-    used = np.flatnonzero((aut.trans >= 0).any(axis=0))
-    if not set(used.tolist()) <= _INTEGER_BYTES:
-        return None
-    if lo > 0 and count_integers(aut.trans, aut.accept, int(aut.rule_start[0]), lo) < lo:
+    if lo > 0 and count(aut.trans, aut.accept, int(aut.rule_start[0]), lo) < lo:
         return ir.NOTHING
     return flat
 
@@ -181,22 +164,30 @@ def strings_only(comp: "SchemaCompiler", conj: "Conj") -> bool:
 def open_ended(expr: ir.Expr, rules: dict[str, ir.Expr]) -> bool:
     """``expr`` (references resolved in ``rules``) is a regular language of JSON-string texts in
     which every state but the final one (after the closing quote) has infinitely many completions."""
-    flat = _flatten(expr, rules, set())
-    if flat is None:
-        return False
-    from ..cfg.compiler import compile_grammar_automaton
-
-    try:
-        aut = compile_grammar_automaton(ir.Grammar.single(flat, "unique element"), max_states=MAX_ELEMENT_STATES)
-    except (CompileLimitError, GrammarError):
-        return False
-    if aut.n_rules != 1 or aut.call_rule.shape[0]:
+    aut = _flat_automaton(_flatten(expr, rules, set()))
+    if aut is None:
         return False
     trans = aut.trans
     has_out = (trans >= 0).any(axis=1)
     if (aut.accept & has_out).any():
         return False
     return bool((_infinite_future(trans) | aut.accept).all())
+
+
+def _flat_automaton(flat: Optional[ir.Expr]):
+    """The one-rule, call-free automaton of a flattened element expression (None: no expression,
+    too large, or not such an automaton)."""
+    if flat is None:
+        return None
+    from ..cfg.compiler import compile_grammar_automaton
+
+    try:
+        aut = compile_grammar_automaton(ir.Grammar.single(flat, "unique element"), max_states=MAX_ELEMENT_STATES)
+    except (CompileLimitError, GrammarError):
+        return None
+    if aut.n_rules != 1 or aut.call_rule.shape[0]:
+        return None
+    return aut
 
 
 def _infinite_future(trans: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .string_values import MANY, _distance_to_accept
+from .string_values import MANY, _distance_to_accept, path_counts
 
 _DOT = 0x2E
 _MINUS = 0x2D
@@ -31,41 +31,7 @@ def integer_value(text: str) -> int:
 
 def integer_lower_bounds(trans: np.ndarray, accept: np.ndarray, states: np.ndarray) -> dict[int, int]:
     """state → number of completions over digits and ``-`` (saturating; cycles: MANY)."""
-    allowed = np.concatenate([_DIGITS, [_MINUS]])
-    succ = {}
-    for s in states.tolist():
-        row = trans[s, allowed]
-        succ[s] = [int(x) for x in row[row >= 0]]
-    lb: dict[int, int] = {}
-    on_path: set[int] = set()
-    for root in succ:
-        if root in lb:
-            continue
-        stack = [(root, 0)]
-        on_path.add(root)
-        while stack:
-            s, i = stack[-1]
-            nxt = succ.get(s, [])
-            if i < len(nxt):
-                stack[-1] = (s, i + 1)
-                t = nxt[i]
-                if t in lb:
-                    continue
-                if t in on_path:
-                    lb[t] = MANY
-                    continue
-                on_path.add(t)
-                stack.append((t, 0))
-                continue
-            stack.pop()
-            on_path.discard(s)
-            if s in lb:
-                continue
-            total = int(bool(accept[s]))
-            for t in nxt:
-                total = min(MANY, total + lb.get(t, MANY))
-            lb[s] = total
-    return lb
+    return path_counts(trans, accept, states, np.concatenate([_DIGITS, [_MINUS]]))
 
 
 def _spellings_of(seen: Iterable[int]) -> list[str]:

@@ -42,7 +42,12 @@ def rule_states(state_rule: np.ndarray, rule: int) -> np.ndarray:
 def ascii_lower_bounds(trans: np.ndarray, accept: np.ndarray, states: np.ndarray) -> dict[int, int]:
     """state → number of completions (to an accepting state) over printable ASCII literal bytes
     and ``"`` (saturating at :data:`MANY`; infinitely many on a cycle)."""
-    allowed = np.concatenate([_LITERAL_ASCII, [_QUOTE]])
+    return path_counts(trans, accept, states, np.concatenate([_LITERAL_ASCII, [_QUOTE]]))
+
+
+def path_counts(trans: np.ndarray, accept: np.ndarray, states: np.ndarray, allowed: np.ndarray) -> dict[int, int]:
+    """state → number of byte paths over ``allowed`` to an accepting state (one per accepting
+    state passed), saturating at :data:`MANY`; a state that reaches a cycle has MANY."""
     succ: dict[int, list[int]] = {}
     for s in states.tolist():
         row = trans[s, allowed]

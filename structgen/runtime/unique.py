@@ -168,12 +168,17 @@ def _closers_of(vocab) -> _Closers:
     return res
 
 
-def _bracket_drop(data: bytes, in_str: bool) -> tuple[int, int]:
-    """(how far ``data`` lowers the bracket depth at most, whether some ``{`` it opens is closed
-    in it), read from outside or inside a JSON string."""
-    depth = low = 0
-    esc = whole = False
-    for b in data:
+def _scan_brackets(data: bytes, i: int, depth: int, in_str: bool, esc: bool, stop_at_zero: bool):
+    """Follow JSON brackets and strings through ``data[i:]`` from bracket depth ``depth`` and
+    string state (``in_str``, ``esc``); stops after the byte that brings the depth to 0 when
+    ``stop_at_zero``. Returns (end index, depth, in_str, esc, lowest depth, whether a ``}``
+    closed a bracket opened in ``data``)."""
+    start = low = depth
+    whole = False
+    n = len(data)
+    while i < n:
+        b = data[i]
+        i += 1
         if in_str:
             if esc:
                 esc = False
@@ -187,8 +192,17 @@ def _bracket_drop(data: bytes, in_str: bool) -> tuple[int, int]:
             depth += 1
         elif b in (0x7D, 0x5D):
             depth -= 1
-            whole = whole or (b == 0x7D and depth >= 0)
             low = min(low, depth)
+            whole = whole or (b == 0x7D and depth >= start)
+            if stop_at_zero and depth == 0:
+                break
+    return i, depth, in_str, esc, low, whole
+
+
+def _bracket_drop(data: bytes, in_str: bool) -> tuple[int, int]:
+    """(how far ``data`` lowers the bracket depth at most, whether some ``{`` it opens is closed
+    in it), read from outside or inside a JSON string."""
+    _, _, _, _, low, whole = _scan_brackets(data, 0, 0, in_str, False, False)
     return -low, int(whole)
 
 
@@ -324,23 +338,7 @@ class UniqueStrings:
                 continue
             if state.obj is not None:  # inside an object: find where it closes
                 raw, depth, in_str, esc = state.obj
-                j = i
-                while j < n and depth:
-                    b = data[j]
-                    j += 1
-                    if in_str:
-                        if esc:
-                            esc = False
-                        elif b == _BACKSLASH:
-                            esc = True
-                        elif b == _QUOTE:
-                            in_str = False
-                    elif b == _QUOTE:
-                        in_str = True
-                    elif b in (0x7B, 0x5B):
-                        depth += 1
-                    elif b in (0x7D, 0x5D):
-                        depth -= 1
+                j, depth, in_str, esc, _, _ = _scan_brackets(data, i, depth, in_str, esc, True)
                 raw = raw + data[i:j]
                 i = j
                 if depth:
@@ -688,16 +686,7 @@ class UniqueStrings:
         while stack:
             node, sts, d, t, cands = stack.pop()
             children = self._child_map(node)
-            if not t:
-                nexts = {_BACKSLASH}
-                for v in cands:
-                    if len(v) > len(d):
-                        ch = v[len(d)]
-                        if ch != '"' and ch != "\\" and ord(ch) >= 0x20:
-                            nexts.add(ch.encode("utf-8", "surrogatepass")[0])
-                items = [(b, children[b]) for b in nexts if b in children]
-            else:
-                items = list(children.items())
+            items = _on_path_children(children, cands, d, t)
             for b, c in items:
                 try:
                     d2, t2 = decode_units(d, t + bytes((b,)))
@@ -801,20 +790,11 @@ class UniqueStrings:
                 if c is not None:
                     stack.append((c, "", b"", tuple(seen)))
                 continue
-            if not tail:
-                if decoded in seen:
-                    c = children.get(_QUOTE)
-                    if c is not None:
-                        self._clear_subtree(c, out)
-                nexts = {_BACKSLASH}
-                for v in cands:
-                    if len(v) > len(decoded):
-                        ch = v[len(decoded)]
-                        if ch != '"' and ch != "\\" and ord(ch) >= 0x20:
-                            nexts.add(ch.encode("utf-8", "surrogatepass")[0])
-                items = [(b, children[b]) for b in nexts if b in children]
-            else:
-                items = list(children.items())
+            if not tail and decoded in seen:
+                c = children.get(_QUOTE)
+                if c is not None:
+                    self._clear_subtree(c, out)
+            items = _on_path_children(children, cands, decoded, tail)
             for b, c in items:
                 if not tail and b == _QUOTE:
                     continue
@@ -847,6 +827,21 @@ def json_value_key(v):
     if isinstance(v, list):
         return ("l", tuple(json_value_key(x) for x in v))
     return ("o", frozenset((k, json_value_key(x)) for k, x in v.items()))
+
+
+def _on_path_children(children: dict[int, int], cands, decoded: str, tail: bytes) -> list[tuple[int, int]]:
+    """The (byte, trie node) children that may continue spelling one of ``cands`` after text
+    decoding to ``decoded`` (all of them inside an unfinished character; at a character boundary
+    the literal next characters' first bytes and a backslash)."""
+    if tail:
+        return list(children.items())
+    nexts = {_BACKSLASH}
+    for v in cands:
+        if len(v) > len(decoded):
+            ch = v[len(decoded)]
+            if ch != '"' and ch != "\\" and ord(ch) >= 0x20:
+                nexts.add(ch.encode("utf-8", "surrogatepass")[0])
+    return [(b, children[b]) for b in nexts if b in children]
 
 
 def _check_tokens(out: np.ndarray, cands: np.ndarray, exact_ok) -> None:

@@ -220,8 +220,16 @@ def test_finite_languages_masks_equal_exact_checks_and_the_reference(name, which
     assert g.unique_strings.finite
     aut = automaton(schema)
     rng = random.Random(which)
+    checked, dead = _check_prefixes(g, aut, tok, vocab, _distinct_prefixes(rng, values, 40))
+    assert checked > 20 and dead > 0  # some prefixes did kill grammatical tokens
+
+
+def _check_prefixes(g, aut, tok, vocab, prefixes) -> tuple[int, int]:
+    """At each prefix the matcher accepts (and the reference finds viable; a rejected one it must
+    not): mask = ``is_allowed`` = reference viability over the grammar's tokens. Returns (prefixes
+    checked, grammatical tokens found dead)."""
     checked = dead = 0
-    for pre in _distinct_prefixes(rng, values, 40):
+    for pre in prefixes:
         ids = tok.encode(pre, add_special_tokens=False)
         m = Matcher(g)
         if m.advance_many(ids) != len(ids):
@@ -236,7 +244,7 @@ def test_finite_languages_masks_equal_exact_checks_and_the_reference(name, which
         assert mask == exact == ref, (pre, sorted(mask ^ exact)[:8], sorted(exact ^ ref)[:8])
         checked += 1
         dead += len(cands) - len(exact)
-    assert checked > 20 and dead > 0  # some prefixes did kill grammatical tokens
+    return checked, dead
 
 
 @pytest.mark.parametrize("which", range(len(FINITE)), ids=["enum", "pattern", "maxLength"])
@@ -339,23 +347,8 @@ def test_integer_masks_equal_exact_checks_and_the_reference(name, which):
     g = structgen.compile_json_schema(schema, vocab)
     aut = automaton(schema)
     rng = random.Random(20 + which)
-    checked = dead = 0
-    for text in _int_texts(rng, values, 50):
-        pre = text[:rng.randint(1, len(text))]
-        ids = tok.encode(pre, add_special_tokens=False)
-        m = Matcher(g)
-        if m.advance_many(ids) != len(ids):
-            assert not reference.is_viable_prefix(aut, tok.decode(ids).encode("utf-8")), pre
-            continue
-        data = m.consumed_bytes()
-        assert reference.is_viable_prefix(aut, data), pre
-        mask = set(m.allowed_token_ids().tolist()) - set(vocab.stop_ids)
-        cands = _grammar_only_tokens(m, vocab)
-        exact = {t for t in cands if m.is_allowed(t)}
-        ref = {t for t in cands if reference.is_viable_prefix(aut, data + vocab.token_bytes[t])}
-        assert mask == exact == ref, (pre, sorted(mask ^ exact)[:8], sorted(exact ^ ref)[:8])
-        checked += 1
-        dead += len(cands) - len(exact)
+    prefixes = [text[:rng.randint(1, len(text))] for text in _int_texts(rng, values, 50)]
+    checked, dead = _check_prefixes(g, aut, tok, vocab, prefixes)
     assert checked > 25 and dead > 0
 
 
