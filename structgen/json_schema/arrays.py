@@ -232,7 +232,9 @@ def _unique(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int])
             break
         sets.append(vals)
     rest_vals = comp.finite_values(pos_conj(K + 10 ** 6)) if len(sets) == max(K, 1) else None
-    if len(sets) < max(K, 1) or (K == 0 and rest_vals is None):
+    # (elements past the prefix that are not from a finite set: not enumerable, unless maxItems
+    # stops the array at the prefix)
+    if len(sets) < max(K, 1) or (rest_vals is None and (K == 0 or hi is None or hi > K)):
         runtime = _runtime_unique(comp, pos_conj, K, lo, hi)
         if runtime is not None:
             return runtime

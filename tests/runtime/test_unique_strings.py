@@ -74,6 +74,8 @@ def test_string_integer_and_open_object_elements_compile_and_others_still_raise(
     for schema in ({"type": "array", "items": {"type": ["string", "integer"]}, "uniqueItems": True},
                    {"type": "array", "items": {"type": "number"}, "uniqueItems": True},
                    {"type": "array", "items": {"type": "object", "additionalProperties": False}, "uniqueItems": True},
+                   # finite positions followed by elements that are not (was silently cut at the prefix)
+                   {"prefixItems": [{"type": "boolean"}, {"type": "boolean"}], "uniqueItems": True},
                    # finite languages that differ by position
                    {"type": "array", "prefixItems": [{"maxLength": 2, "type": "string"}],
                     "items": {"type": "string", "maxLength": 3}, "uniqueItems": True}):
