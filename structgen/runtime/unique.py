@@ -109,6 +109,8 @@ class _Closers:
 _CLOSERS: dict[str, _Closers] = {}
 #: per vocabulary: :meth:`UniqueStrings._between_nodes`
 _BETWEEN: dict[str, tuple[list[int], list[int], list[int]]] = {}
+#: per vocabulary: :meth:`UniqueStrings._number_start_nodes`
+_NUMBER_STARTS: dict[str, dict[int, list[int]]] = {}
 
 
 def _closers_of(vocab) -> _Closers:
@@ -556,7 +558,8 @@ class UniqueStrings:
         aut = self._aut
         trans = aut.trans
         seen = state.seen
-        spellings = number_values._spellings_of(seen)
+        # every prefix of a seen value's canonical spellings (a text off these cannot end as one)
+        on_path_texts = {sp[:k] for sp in number_values._spellings_of(seen) for k in range(1, len(sp) + 1)}
         starts = sorted({int(aut.rule_start[r]) for r in self._element_rules_of(state.rules)})
         memo: dict = {}
         stack: list[tuple[int, list[int], str, bool]] = []
@@ -565,16 +568,16 @@ class UniqueStrings:
             if sts:
                 stack.append((0, sts, state.num, True))
         else:
-            commas, _, pre = self._between_nodes()
+            commas, _, _ = self._between_nodes()
             if not self._alive(starts, "", b"", seen, memo):  # every value used: no ','
                 for c in commas:
                     self._clear_subtree(c, out)
-            for node in pre:
-                for b, c in self._child_map(node).items():
-                    if b in _NUMBER_START:
-                        sts = [int(trans[s0, b]) for s0 in starts if trans[s0, b] >= 0]
-                        if sts and any(sp.startswith(chr(b)) for sp in spellings):
-                            stack.append((c, sts, chr(b), False))
+            number_starts = self._number_start_nodes()
+            for b in _NUMBER_START:
+                if chr(b) in on_path_texts:
+                    sts = [int(trans[s0, b]) for s0 in starts if trans[s0, b] >= 0]
+                    if sts:
+                        stack.extend((c, sts, chr(b), False) for c in number_starts[b])
         while stack:
             node, sts, t, root = stack.pop()
             if not root and not self._alive(sts, t, b"", seen, memo):
@@ -595,7 +598,7 @@ class UniqueStrings:
                 if "." in t2:
                     on_path = number_values.integer_value(t2) in seen
                 else:
-                    on_path = any(sp.startswith(t2) for sp in spellings)
+                    on_path = t2 in on_path_texts
                 if on_path:
                     stack.append((c, sts2, t2, False))
         cands = [self.closers.number_after_other]
@@ -731,6 +734,23 @@ class UniqueStrings:
                 if c is not None:
                     quotes.append(c)
             hit = _BETWEEN[key] = (commas, quotes, pre)
+        return hit
+
+    def _number_start_nodes(self) -> dict[int, list[int]]:
+        """Per byte that can start an integer: the trie nodes reached by it right after one of
+        :meth:`_between_nodes` (whitespace and at most one comma), per vocabulary."""
+        key = self._vocab.fingerprint
+        hit = _NUMBER_STARTS.get(key)
+        if hit is None:
+            _, _, pre = self._between_nodes()
+            hit = {b: [] for b in _NUMBER_START}
+            for node in pre:
+                children = self._child_map(node)
+                for b in _NUMBER_START:
+                    c = children.get(b)
+                    if c is not None:
+                        hit[b].append(c)
+            _NUMBER_STARTS[key] = hit
         return hit
 
     def _child_map(self, node: int) -> dict[int, int]:
