@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -77,6 +77,14 @@ class InArray:
     num: Optional[str] = None       # inside an integer element: its text so far
     objs: bool = False              # an array of objects
     obj: Optional[tuple] = None     # inside an object element: (raw bytes, depth, in string, escaped)
+
+    def evolve(self, **changes) -> "InArray":
+        """A copy with ``changes`` (``dataclasses.replace`` without its per-call field checks:
+        this is on the per-token path)."""
+        new = object.__new__(InArray)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
 
 
 @dataclass(frozen=True)
@@ -344,16 +352,16 @@ class UniqueStrings:
                 raw = raw + data[i:j]
                 i = j
                 if depth:
-                    state = replace(state, obj=(raw, depth, in_str, esc))
+                    state = state.evolve(obj=(raw, depth, in_str, esc))
                     break
                 try:
                     value = json_value_key(json.loads(raw))
                 except ValueError:  # not a JSON value (another parse's text): not an element
-                    state = replace(state, obj=None)
+                    state = state.evolve(obj=None)
                     continue
                 if value in state.seen:
                     return False
-                state = replace(state, seen=state.seen | {value}, obj=None)
+                state = state.evolve(seen=state.seen | {value}, obj=None)
                 continue
             if state.num is not None:  # inside an integer: it ends at the first other byte
                 j = i
@@ -361,29 +369,29 @@ class UniqueStrings:
                     j += 1
                 num = state.num + data[i:j].decode("ascii")
                 if j >= n:
-                    state = replace(state, num=num)
+                    state = state.evolve(num=num)
                     break
                 try:
                     value = number_values.integer_value(num)
                 except ValueError:  # not an integer (another parse's number): not an element
-                    state = replace(state, num=None)
+                    state = state.evolve(num=None)
                 else:
                     if value in state.seen:
                         return False
-                    state = replace(state, seen=state.seen | {value}, num=None)
+                    state = state.evolve(seen=state.seen | {value}, num=None)
                 i = j
                 continue
             if state.raw is None:
                 b = data[i]
                 i += 1
                 if b == _QUOTE and not state.ints and not state.objs:
-                    state = replace(state, raw=b"")
+                    state = state.evolve(raw=b"")
                 elif b == 0x5D:  # ']'
                     state = None
                 elif state.ints and b in _NUMBER_START:
-                    state = replace(state, num=chr(b))
+                    state = state.evolve(num=chr(b))
                 elif state.objs and b == 0x7B:  # '{'
-                    state = replace(state, obj=(b"{", 1, False, False))
+                    state = state.evolve(obj=(b"{", 1, False, False))
                 continue
             # inside an element: find its closing quote
             raw = state.raw
@@ -400,12 +408,12 @@ class UniqueStrings:
                 j += 1
             raw = raw + data[i:j]
             if j >= n:
-                state = replace(state, raw=raw)
+                state = state.evolve(raw=raw)
                 break
             value = json.loads(b'"' + raw + b'"')
             if value in state.seen:
                 return False
-            state = replace(state, seen=state.seen | {value}, raw=None)
+            state = state.evolve(seen=state.seen | {value}, raw=None)
             i = j + 1
         if state is not None:
             k = chart.n_sets - 1
