@@ -124,27 +124,20 @@ def open_ended_objects(comp: "SchemaCompiler", conjs: list["Conj"]) -> bool:
     return any_clause
 
 
-def _integers_only(comp: "SchemaCompiler", conj: "Conj") -> bool:
-    """Every value satisfying ``conj`` is an integer (clause type ``int``; not vacuously: some
-    clause is satisfiable)."""
-    conj2 = comp.simplify_conj(conj)
-    if not conj2:
-        return False
-    any_clause = False
-    for c in comp.dnf.conj_dnf(conj2):
-        if c.empty:
-            continue
-        any_clause = True
-        if c.enum is not None:
-            if not all(isinstance(v, int) and not isinstance(v, bool) for v in c.enum):
-                return False
-        elif not c.types <= {"int"}:
-            return False
-    return any_clause
-
-
 def strings_only(comp: "SchemaCompiler", conj: "Conj") -> bool:
     """Every value satisfying ``conj`` is a string (vacuously true when none does)."""
+    return _only(comp, conj, "string", lambda v: isinstance(v, str))
+
+
+def _integers_only(comp: "SchemaCompiler", conj: "Conj") -> bool:
+    """Every value satisfying ``conj`` is an integer (clause type ``int``; vacuously true)."""
+    return _only(comp, conj, "int", lambda v: isinstance(v, int) and not isinstance(v, bool))
+
+
+def _only(comp: "SchemaCompiler", conj: "Conj", type_name: str, is_value) -> bool:
+    """Every satisfiable DNF clause of ``conj`` admits only type ``type_name`` (or is an ``enum``
+    of values passing ``is_value``); vacuously true when nothing satisfies ``conj``, false when it
+    is unconstrained."""
     conj2 = comp.simplify_conj(conj)
     if conj2 is None:
         return True
@@ -154,9 +147,9 @@ def strings_only(comp: "SchemaCompiler", conj: "Conj") -> bool:
         if c.empty:
             continue
         if c.enum is not None:
-            if not all(isinstance(v, str) for v in c.enum):
+            if not all(is_value(v) for v in c.enum):
                 return False
-        elif not c.types <= {"string"}:
+        elif not c.types <= {type_name}:
             return False
     return True
 

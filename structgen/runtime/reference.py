@@ -99,9 +99,11 @@ def accepts(aut: GrammarAutomaton, data: bytes) -> bool:
 
 
 def unique_strings_ok(aut: GrammarAutomaton, sets: list[list[Item]], data: bytes) -> bool:
-    """No marked array in ``data`` (fed into ``sets``) holds two equal complete strings. A marked
-    array starts at a ``[`` consumed by an item of a marked rule (set ``i + 2`` holds the items after
-    byte ``i``; the item's origin is ``i + 1``)."""
+    """No marked array in ``data`` (fed into ``sets``) whose marked parse survives holds two equal
+    complete elements (strings, integers or objects), and the unfinished element of the last one
+    (from a finite language) can still end as an unseen value. A marked array starts at a ``[``
+    consumed by an item of a marked rule (set ``i + 2`` holds the items after byte ``i``; the
+    item's origin is ``i + 1``)."""
     ints = _marked_rules(aut, UNIQUE_INTEGERS_PREFIX)
     objs = _marked_rules(aut, UNIQUE_OBJECTS_PREFIX)
     marked = _marked_rules(aut) | ints | objs

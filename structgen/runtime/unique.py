@@ -64,9 +64,10 @@ _SHORT_ESCAPES = {ord('"'): '"', ord("\\"): "\\", ord("/"): "/", ord("b"): "\b",
 
 @dataclass(frozen=True)
 class InArray:
-    """Inside a marked array: the decoded strings so far; inside an element, its raw bytes after
-    the opening quote (``raw`` is None between elements) — for integers, ``num``, the element's
-    text so far; the marked rules whose items consumed the ``[`` and their origin — the array is followed only while such an item, or a rule it
+    """Inside a marked array: the values seen so far; inside a string element, its raw bytes
+    after the opening quote (``raw``; None between elements), inside an integer its text (``num``),
+    inside an object its bytes and bracket state (``obj``); the marked rules whose items consumed
+    the ``[`` and their origin — the array is followed only while such an item, or a rule it
     called, is still in the chart."""
 
     seen: frozenset
@@ -137,17 +138,18 @@ def _closers_of(vocab) -> _Closers:
     braces: list[int] = []
     drops: list[tuple[int, int, int]] = []
     for t, data in enumerate(vocab.token_bytes[:vocab.vocab_size]):
-        if data and b"}" in data:
+        if not data:
+            continue
+        if b"}" in data:
             braces.append(t)
             (out_drop, whole), (in_drop, _) = _bracket_drop(data, False), _bracket_drop(data, True)
             drops.append((out_drop, in_drop, whole))
-        if data and b"," in data:
+        if b"," in data:
             commas.append(t)
-        if data:
-            other = [i for i, b in enumerate(data) if b not in _NUMBER_BYTES]
-            if other and any(b in _NUMBER_START for b in data[other[0] + 1:]):
-                number_after_other.append(t)
-        if not data or b'"' not in data:
+        first_other = next((i for i, b in enumerate(data) if b not in _NUMBER_BYTES), None)
+        if first_other is not None and any(b in _NUMBER_START for b in data[first_other + 1:]):
+            number_after_other.append(t)
+        if b'"' not in data:
             continue
         quotes = data.count(b'"')
         if quotes >= 2:
@@ -310,7 +312,7 @@ class UniqueStrings:
             # unfinished element items: states with a way on (a closed string has none; an
             # integer may go on after it could end)
             self.state_elem = elem[aut.state_rule] & (aut.trans >= 0).any(axis=1)
-            self._elem_rules = np.flatnonzero(elem)
+            self._elem_rules = frozenset(np.flatnonzero(elem).tolist())
             self._lb: dict[int, dict[int, int]] = {}
             self._elem_of: dict[int, list[int]] = {}
             # (state, decoded, tail, seen) -> has an unseen completion; shared by the matchers of
@@ -521,25 +523,23 @@ class UniqueStrings:
     def closers(self) -> _Closers:
         return _closers_of(self._vocab)
 
-    def filter_mask(self, state: Optional[InArray], out: np.ndarray, exact_ok, chart=None) -> None:
+    def filter_mask(self, state: Optional[InArray], out: np.ndarray, exact_ok, chart) -> None:
         """Clear from ``out`` (the grammar's mask, uint32 words) the tokens that close a duplicate
         — and, for elements from finite languages, the tokens after which the element cannot end
-        in a string not seen (or no element is left for a ``,``). ``exact_ok(t)`` checks one token
-        exactly (scan + :meth:`step`); ``chart`` is the matcher's (needed for finite languages)."""
+        in a value not seen (or no element is left for a ``,``). ``exact_ok(t)`` checks one token
+        exactly (scan + :meth:`step`); ``chart`` is the matcher's."""
         if state is None:
             cands = self.closers.multi_outside
         elif state.objs:
             # open elements: only a token that closes one can make a duplicate
             cands = self._object_closers(state) if state.seen else _NO_TOKENS
         elif state.ints:
-            if chart is None:
-                return
             cands = self._filter_integers(state, out, chart)
         else:
             cands = self.closers.multi_inside
             if state.seen:
                 self._clear_duplicates(state, out)
-            if self.finite and chart is not None:
+            if self.finite:
                 # (even with nothing seen: a token may close a first element and open a second)
                 cands = self._filter_finite(state, out, chart)
         _check_tokens(out, cands, exact_ok)
@@ -568,7 +568,7 @@ class UniqueStrings:
         seen = state.seen
         # every prefix of a seen value's canonical spellings (a text off these cannot end as one)
         on_path_texts = {sp[:k] for sp in number_values._spellings_of(seen) for k in range(1, len(sp) + 1)}
-        starts = sorted({int(aut.rule_start[r]) for r in self._element_rules_of(state.rules)})
+        starts = self._element_starts(state.rules)
         memo: dict = {}
         stack: list[tuple[int, list[int], str, bool]] = []
         if state.num is not None:
@@ -576,10 +576,7 @@ class UniqueStrings:
             if sts:
                 stack.append((0, sts, state.num, True))
         else:
-            commas, _, _ = self._between_nodes()
-            if not self._alive(starts, "", b"", seen, memo):  # every value used: no ','
-                for c in commas:
-                    self._clear_subtree(c, out)
+            self._clear_commas_when_exhausted(starts, seen, memo, out)
             number_starts = self._number_start_nodes()
             for b in _NUMBER_START:
                 if chr(b) in on_path_texts:
@@ -609,18 +606,16 @@ class UniqueStrings:
                     on_path = t2 in on_path_texts
                 if on_path:
                     stack.append((c, sts2, t2, False))
-        cands = [self.closers.number_after_other]
-        if not any(self._lower_bounds(int(aut.state_rule[s0])).get(s0, 0) - 1 >= len(seen) + 2 for s0 in starts):
-            cands.append(self.closers.commas)
-        return np.unique(np.concatenate(cands))
+        if self._two_unseen(starts, seen):
+            return self.closers.number_after_other
+        return np.union1d(self.closers.number_after_other, self.closers.commas)
 
     def _filter_finite(self, state: InArray, out: np.ndarray, chart) -> np.ndarray:
         """Clear dead element prefixes along the seen strings' spellings (:meth:`_walk_dead`);
         returns the tokens left to check exactly: those that close an element and open the next
         (two quotes), and near exhaustion every token with a comma."""
         k = chart.n_sets - 1
-        aut = self._aut
-        starts = sorted({int(aut.rule_start[r]) for r in self._element_rules_of(state.rules)})
+        starts = self._element_starts(state.rules)
         if not starts:
             return self.closers.multi_inside
         memo: dict = {}
@@ -642,7 +637,7 @@ class UniqueStrings:
         """The element rules reachable by calls from ``marked_rules`` (through helper rules such as
         chunked repetitions, not through element rules)."""
         aut = self._aut
-        elem = set(self._elem_rules.tolist())
+        elem = self._elem_rules
         out: set[int] = set()
         for r0 in marked_rules:
             hit = self._elem_of.get(r0)
@@ -663,15 +658,33 @@ class UniqueStrings:
             out.update(hit)
         return sorted(out)
 
+    def _element_starts(self, marked_rules) -> list[int]:
+        """Start states of the element rules of ``marked_rules``."""
+        aut = self._aut
+        return sorted({int(aut.rule_start[r]) for r in self._element_rules_of(marked_rules)})
+
     def _two_unseen(self, starts: list[int], seen) -> bool:
         """At least two values outside ``seen`` (so no closing token can use up the last one):
-        proved from the ASCII lower bounds, else assumed not."""
+        proved from the lower bounds (strings: after the opening quote; integers: one less, as
+        ``0`` and ``-0`` are one value), else assumed not."""
         aut = self._aut
         for st in starts:
-            s2 = int(aut.trans[st, _QUOTE])
-            if s2 >= 0 and self._lower_bounds(int(aut.state_rule[st])).get(s2, 0) >= len(seen) + 2:
+            r = int(aut.state_rule[st])
+            if self._is_int_element(r):
+                bound = self._lower_bounds(r).get(st, 0) - 1
+            else:
+                s2 = int(aut.trans[st, _QUOTE])
+                bound = self._lower_bounds(r).get(s2, 0) if s2 >= 0 else 0
+            if bound >= len(seen) + 2:
                 return True
         return False
+
+    def _clear_commas_when_exhausted(self, starts: list[int], seen, memo: dict, out: np.ndarray) -> None:
+        """Between elements: when no element can end as an unseen value, clear every token that
+        passes a ``,`` (whitespace and a comma from the current position)."""
+        if not self._alive(starts, "", b"", seen, memo):
+            for c in self._between_nodes()[0]:
+                self._clear_subtree(c, out)
 
     def _walk_dead(self, state: InArray, out: np.ndarray, states, decoded: str, tail: bytes,
                    starts: list[int], memo: dict) -> None:
@@ -684,10 +697,8 @@ class UniqueStrings:
         if states is not None:
             stack.append((0, states, decoded, tail, tuple(v for v in seen if v.startswith(decoded))))
         else:  # between elements: whitespace and a comma, then an opening quote
-            commas, quotes, _ = self._between_nodes()
-            if not self._alive(starts, "", b"", seen, memo):  # every value used: no ','
-                for c in commas:
-                    self._clear_subtree(c, out)
+            self._clear_commas_when_exhausted(starts, seen, memo, out)
+            quotes = self._between_nodes()[1]
             opened = [s1 for s1 in (int(trans[s0, _QUOTE]) for s0 in starts) if s1 >= 0]
             if opened and self._alive(opened, "", b"", seen, memo):
                 stack.extend((c, opened, "", b"", tuple(seen)) for c in quotes)
