@@ -28,6 +28,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import kernels as K
+from .closure_kernels import MAX_CLOSURE_STATES, plain_closed
 from ..vocab.trie import TokenTrie
 from .chart import Chart
 from .lru import BoundedLRU
@@ -91,6 +92,9 @@ def clear_shared_rows() -> None:
 #: call distances of rules (local state index -> bytes to the nearest call edge), by rule
 #: fingerprint and trie depth: equal fingerprints mean identical automata (see cfg/compiler.py)
 _CALL_DIST: BoundedLRU[np.ndarray] = BoundedLRU(512)
+
+#: plain-closed states of rules (uint8 per local state, see closure_kernels.py), by rule fingerprint
+_PLAIN_CLOSED: BoundedLRU[np.ndarray] = BoundedLRU(512)
 
 _THREAD = threading.local()  # per-thread scratch of MaskStore walks
 
@@ -159,6 +163,7 @@ class MaskStore:
         self._loops = (np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.uint8))
         self._scratch_words = np.zeros(0, np.uint32)
         self._call_dist: dict[int, tuple[int, np.ndarray]] = {}  # rule -> (first state, call_distance)
+        self._closed_rules: set[int] = set()  # rules whose plain-closed states are in the budget memo
         # per-state memos never change size (part of nbytes, summed once)
         self._fixed_bytes = sum(a.nbytes for a in (self.a_row, self._plain_next, self._plain_budget, *self._loops,
                                                    *self._reach_memo))
@@ -294,6 +299,8 @@ class MaskStore:
             trie, arrays = comp.vocab.trie, comp.trie_arrays
             sl = plain_slices(comp.vocab, self.words) if self.use_slices else None
             budget = self._row_budget(s, sl.max_len) if sl is not None else -1
+            if budget < 0 and sl is not None and self._mark_plain_closed(rule):
+                budget = self._row_budget(s, sl.max_len)
             if sl is not None and self._scratch_k.shape[0] < 256 + sl.max_len + 1:
                 self._scratch_k = np.zeros(256 + sl.max_len + 1, np.int32)
                 self._scratch_words = np.zeros(self.words, np.uint32)
@@ -417,6 +424,40 @@ class MaskStore:
         token); -1 when ``s`` is not such a counter (its row needs a full walk)."""
         g = self._compiled.g
         return self._chain_budget(s, self._cap(), self._plain_next, self._plain_budget, g[1], g[3])
+
+    def _mark_plain_closed(self, rule: int) -> bool:
+        """Give every plain-closed state of ``rule`` (``closure_kernels.py``: every plain string
+        stays alive from it without passing an accepting state or a call edge) the unbounded
+        budget in the :meth:`plain_budget` memo, once per rule; whether that changed a budget.
+        Rules of more than ``MAX_CLOSURE_STATES`` states are left to their walks."""
+        if rule in self._closed_rules:
+            return False
+        self._closed_rules.add(rule)
+        aut = self._compiled.automaton
+        lo = int(aut.rule_start[rule])
+        hi = int(aut.rule_start[rule + 1]) if rule + 1 < aut.rule_start.shape[0] else int(aut.n_states)
+        if hi - lo > MAX_CLOSURE_STATES:
+            return False
+        key = aut.rule_fingerprint[rule]
+        closed = _PLAIN_CLOSED.get(key)
+        if closed is None:
+            g = self._compiled.g
+            n = hi - lo
+            closed = np.zeros(n, np.uint8)
+            scratch = np.zeros((2, n), np.int32)
+            ptrs = np.zeros((2, n + 1), np.int32)
+            size = 16 * n
+            while True:
+                succ, radj = np.zeros(size, np.int32), np.zeros(size, np.int32)
+                if plain_closed(g[0], g[1], g[3], lo, hi, closed, scratch[0], ptrs[0], succ, ptrs[1], radj,
+                                scratch[1]) == 0:
+                    break
+                size *= 2
+            _PLAIN_CLOSED.put(key, closed)
+        memo = self._plain_budget[lo:hi]
+        change = (closed != 0) & (memo != self._cap())
+        memo[change] = self._cap()
+        return bool(change.any())
 
     def _dfa_reach(self, x: int, cap: int) -> int:
         """Plain budget of ``x`` through its own rule's DFA transitions only (call edges and

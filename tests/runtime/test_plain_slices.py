@@ -21,9 +21,16 @@ SCHEMAS = [
     {"type": "object", "properties": {"named": {"type": "integer"}, "names": {"type": "boolean"}, "nab": {}}},
     {"type": "object", "properties": {"id": {"type": "string", "pattern": "^[\\w.:-]+$"},
                                       "code": {"type": "string", "pattern": "^[A-Z]{2,3}[0-9]*$"}}},
+    # unanchored patterns: partial-match states, plain-closed (closure_kernels.py) or not (maxLength,
+    # a word that must not occur)
+    {"type": "object", "properties": {"u": {"type": "string", "pattern": "[0-9a-f]{4}-[0-9a-f]{2}"},
+                                      "w": {"type": "string", "pattern": "[\\w-]{5}"},
+                                      "m": {"type": "string", "pattern": "ab|é", "maxLength": 6},
+                                      "o": {"type": "string", "oneOf": [{"pattern": "cat"}, {"pattern": "dog"}]}}},
 ]
 REGEXES = [r'"[^"\\]*[Hh]otel [Pp]aris[^"\\]*"', r'[^"\\]*ab[^"\\]*', r'"[A-Za-z0-9_]+"(,|")', r'"[a-z]{2,6}"', r'"[^"\\a-z]{1,9}"', r'"(\w|-){1,12}"',
-           r'(abc|ab[^"\\c][^"\\]{0,6}|é[^"\\]{2,5})"', r'"[^"\\]{0,30}"x', r'(é|[^"\\\x00-\x1f]){2,9}', r'[^"]*', r'a\\?[^"]{3}', r'[^"\\]{2}(b|[^"\\])*', r'(ab|[^a"\\][^"\\]{0,7})"']
+           r'(abc|ab[^"\\c][^"\\]{0,6}|é[^"\\]{2,5})"', r'"[^"\\]{0,30}"x', r'(é|[^"\\\x00-\x1f]){2,9}', r'[^"]*', r'a\\?[^"]{3}', r'[^"\\]{2}(b|[^"\\])*', r'(ab|[^a"\\][^"\\]{0,7})"',
+           r'"[^"\\]*(x[0-9]{3}|€€)[^"\\]*"', r'"[^"\\]*😀[^"\\]*"']
 
 
 def _generic_row(ms, s):
@@ -189,3 +196,70 @@ def test_class_rows_from_character_masks(tokenizer):
             expect = [t for t in range(vocab.n_tokens) if 1 <= sl.plain_len[t] <= k
                       and all(b in chars or (all_non_ascii and b >= 128) for b in tb[t])]
             assert got.tolist() == expect
+
+
+# plain characters the reference closure below tries: every plain ASCII one and a few of each UTF-8 length
+_REF_CHARS = [chr(c) for c in range(0x20, 0x80) if chr(c) not in '"\\'] + list("éü€中😀")
+
+
+def _closed_reference(cg, lo, hi):
+    """Plain-closed states of one rule by a breadth-first search over ``_REF_CHARS`` (see
+    ``closure_kernels.py``): a state is closed when no string of those characters reaches a
+    dead, accepting or calling state, inside a character included."""
+    trans, accept, call_ptr = cg.g[0], cg.g[1], cg.g[3]
+
+    def blocked(t):
+        return t < 0 or accept[t] or call_ptr[t + 1] > call_ptr[t]
+
+    def step(x, ch):
+        """The state after character ``ch`` from ``x``, or None when it passes a blocked state."""
+        for b in ch.encode():
+            x = int(trans[x, b])
+            if blocked(x):
+                return None
+        return x
+
+    out = []
+    for s in range(lo, hi):
+        seen, todo, ok = {s}, [s], not blocked(s)
+        while ok and todo:
+            x = todo.pop()
+            for ch in _REF_CHARS:
+                y = step(x, ch)
+                if y is None:
+                    ok = False
+                    break
+                if y not in seen:
+                    seen.add(y)
+                    todo.append(y)
+        out.append(ok)
+    return out
+
+
+@pytest.mark.parametrize("pattern, some_closed", [
+    (r'"[^"\\]*(x[0-9]{3}|€€)[^"\\]*"', True),   # partial matches of an unanchored pattern
+    (r'"[^"\\]*😀[^"\\]*"', True),                  # ... inside a four-byte character
+    (r'"[^"\\]*(ab|é)[^"\\]{0,3}"', True),        # before the tail: a later match is always possible
+    (r'"(ab|é)[^"\\]{0,3}"', False),               # a bounded tail: some plain strings die
+    (r'"([^"\\a]|a[^"\\b])*a?"', False),          # "ab" must never occur
+])
+def test_plain_closed_states_match_reference(pattern, some_closed):
+    from structgen.runtime.closure_kernels import plain_closed
+
+    cg = compile_regex(pattern, get_vocab("gpt2"))
+    n = cg.automaton.n_states  # one rule
+    closed = np.zeros(n, np.uint8)
+    sc = np.zeros((2, n), np.int32)
+    ptrs = np.zeros((2, n + 1), np.int32)
+    size = 4  # too small at first: the kernel asks for more
+    while plain_closed(cg.g[0], cg.g[1], cg.g[3], 0, n, closed, sc[0], ptrs[0], np.zeros(size, np.int32),
+                       ptrs[1], np.zeros(size, np.int32), sc[1]) < 0:
+        size *= 2
+    assert closed.astype(bool).tolist() == _closed_reference(cg, 0, n)
+    assert closed.any() == some_closed
+    # the rows of closed states take every plain token and equal the generic walk
+    ms = cg.masks
+    for s in np.flatnonzero(closed).tolist():
+        row, _, _ = ms.walk_row(s)
+        assert ms.plain_budget(s) == plain_slices(cg.vocab, ms.words).max_len
+        assert np.array_equal(row, _generic_row(ms, s)[0])
