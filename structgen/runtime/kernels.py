@@ -611,28 +611,12 @@ def context_walk(g, c, rule, origin, tr, out, entries, depth_set, follow_row):
     return n + first
 
 
-#: row chunks of a mask store (``MaskStore.row_chunks``)
-N_ROW_CHUNKS = 8
-
-
 @njit(cache=True, nogil=True, _nrt=False)
-def chunk_of(r, chunk0):
-    """``(chunk, index)`` of row ``r`` when chunk ``i`` holds ``chunk0 * 2^i`` rows (rows
-    ``chunk0 * (2^i - 1)`` on), except the last, which holds every row after its start."""
-    q = r // chunk0 + 1  # in [2^i, 2^(i+1)) for the rows of chunk i
-    i = 0
-    while q > 1 and i < N_ROW_CHUNKS - 1:
-        q >>= 1
-        i += 1
-    return i, r - chunk0 * ((1 << i) - 1)
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def fill_mask(g, c, row_chunks, chunk0, a_row, sfx, sfx_lo, sfx_hi, out, depth_set, no_entries, no_follow):
+def fill_mask(g, c, a_table, a_row, sfx, sfx_lo, sfx_hi, out, depth_set, no_entries, no_follow):
     """The allowed-token mask of the chart's last set (stop tokens excluded), OR-ed into ``out``.
 
     For each kernel item ``(s, o)`` (origin < set index): the context-independent row
-    ``a_row[s]`` (in ``row_chunks``, see :func:`chunk_of`; every state's row must already be computed), then the
+    ``a_table[a_row[s]]`` (every state's row must already be computed), then the
     context-dependent tokens: walk the state's suffix trie (nodes ``[sfx_lo[r], sfx_hi[r])`` of
     ``sfx``, ``r = a_row[s]``) from the configuration right after ``s``'s rule completes.
     ``no_entries`` must be an empty int32 array and ``no_follow`` a bool[256] array (kernels here
@@ -655,8 +639,7 @@ def fill_mask(g, c, row_chunks, chunk0, a_row, sfx, sfx_lo, sfx_hi, out, depth_s
                 first = False
                 break
         if first:
-            ci, ri = chunk_of(a_row[s], chunk0)
-            row = row_chunks[ci][ri]
+            row = a_table[a_row[s]]
             for w in range(words):
                 out[w] |= row[w]
     # context-dependent tokens: suffix tries walked after the rule completes

@@ -20,7 +20,6 @@ afterwards a fill is an OR of a few rows plus the (usually tiny) split-node walk
 """
 from __future__ import annotations
 
-import mmap
 import os
 import threading
 from collections import OrderedDict
@@ -29,6 +28,7 @@ import numpy as np
 
 from . import kernels as K
 from .closure_kernels import MAX_CLOSURE_STATES, plain_closed
+from .row_table import RowTable
 from ..vocab.trie import TokenTrie
 from .chart import Chart
 from .lru import BoundedLRU
@@ -99,18 +99,8 @@ _PLAIN_CLOSED: BoundedLRU[np.ndarray] = BoundedLRU(512)
 _THREAD = threading.local()  # per-thread scratch of MaskStore walks
 
 
-def _lazy_zeros(shape: tuple[int, int]) -> np.ndarray:
-    """A zeroed uint32 array on an anonymous memory map: pages are zeroed by the kernel on first
-    touch, so reserving rows costs nothing up front (``np.zeros`` may memset heap memory)."""
-    size = max(1, shape[0] * shape[1] * 4)
-    return np.frombuffer(mmap.mmap(-1, size), np.uint32, shape[0] * shape[1]).reshape(shape)
-
-
-#: rows reserved up front per grammar (the first chunk; chunk ``i`` holds ``2^i`` times as many)
+#: rows reserved up front per grammar (more are added by doubling)
 _INITIAL_ROWS = 4096
-#: row chunks per grammar: ``_INITIAL_ROWS * (2^8 - 1)`` rows before the last chunk takes the rest
-N_ROW_CHUNKS = K.N_ROW_CHUNKS
-_NO_CHUNK = np.zeros((1, 1), np.uint32)  # the slots of chunks not allocated yet
 
 
 class _Cycle(Exception):
@@ -120,8 +110,7 @@ class _Cycle(Exception):
 class MaskStore:
     """Rows and split nodes of one compiled grammar's states, computed lazily.
 
-    ``a_row[s]`` is the row index of state ``s`` (-1 while not computed); rows are stored in
-    ``row_chunks`` (see :func:`~structgen.runtime.kernels.chunk_of`), read with :meth:`row`. Each
+    ``a_row[s]`` is the row index of state ``s`` in ``a_table`` (-1 while not computed). Each
     row's suffix trie occupies nodes ``[sfx_lo[r], sfx_hi[r])`` of the concatenated suffix-trie
     arrays ``sfx`` (same layout as :class:`~structgen.vocab.TokenTrie`, node ``sfx_lo[r]`` its
     root; ``sfx_hi[r] <= sfx_lo[r] + 1`` when the state has no split nodes). Rows are only ever
@@ -133,14 +122,12 @@ class MaskStore:
         aut = compiled.automaton
         self.words = compiled.words
         self.a_row = np.full(aut.n_states, -1, np.int32)
-        # Each state gets at most one row. Rows live in chunks of doubling size (row_chunks):
-        # fresh zero pages are mapped lazily, so reserving rows costs nothing until they are
-        # written, and a full table grows by a new chunk instead of copying every row so far
-        # (tens of milliseconds for 4096 rows of 16 kB, while a mask is requested).
-        self.chunk0 = cap = max(8, min(aut.n_states, _INITIAL_ROWS))
-        self.row_chunks = (_lazy_zeros((cap, self.words)),) + (_NO_CHUNK,) * (N_ROW_CHUNKS - 1)
-        self._n_chunks = 1
-        self._capacity = cap
+        # Each state gets at most one row. Fresh pages are zero and cost nothing until written,
+        # so reserving a row per state (up to a cap) is free; past the cap the table grows
+        # without copying its rows (row_table.py).
+        cap = max(8, min(aut.n_states, _INITIAL_ROWS))
+        self._rows = RowTable(cap, self.words)
+        self.a_table = self._rows.array
         self.sfx_lo = np.zeros(cap, np.int32)
         self.sfx_hi = np.zeros(cap, np.int32)
         self._sfx_nodes = 0
@@ -207,7 +194,7 @@ class MaskStore:
         """Row and suffix trie of ``s``, computing (and storing) them if needed. Holds the lock."""
         r = int(self.a_row[s])
         if r >= 0:
-            return self.row(r), self._suffixes[r]
+            return self.a_table[r], self._suffixes[r]
         comp = self._compiled
         aut = comp.automaton
         rule = int(aut.state_rule[s])
@@ -579,28 +566,14 @@ class MaskStore:
         sub = split_suffix_trie(comp.token_bytes_flat, comp.token_offsets, ids, pos, comp.follow[rule])
         return sub if sub[4].shape[0] else None
 
-    def row(self, r: int) -> np.ndarray:
-        """Row ``r`` (a view into its chunk; see :func:`~structgen.runtime.kernels.chunk_of`)."""
-        c0 = self.chunk0
-        r = int(r)
-        i = min((r // c0 + 1).bit_length() - 1, N_ROW_CHUNKS - 1)
-        return self.row_chunks[i][r - c0 * ((1 << i) - 1)]
-
     def _append(self, s: int, row: np.ndarray, suffix) -> None:
         r = self.n_rows
-        if r >= self._capacity:
-            i = self._n_chunks
-            size = self.chunk0 << i
-            if i == N_ROW_CHUNKS - 1:  # the last chunk takes every state left
-                size = max(size, self._compiled.automaton.n_states - self._capacity)
-            chunks = list(self.row_chunks)
-            chunks[i] = _lazy_zeros((size, self.words))
-            self.row_chunks = tuple(chunks)
-            self._n_chunks = i + 1
-            self._capacity += size
-            self.sfx_lo = np.resize(self.sfx_lo, self._capacity)
-            self.sfx_hi = np.resize(self.sfx_hi, self._capacity)
-        self.row(r)[:] = row
+        if r >= self.a_table.shape[0]:
+            self._rows.grow(min(self.a_table.shape[0] * 2, self._compiled.automaton.n_states))
+            table = self.a_table = self._rows.array
+            self.sfx_lo = np.resize(self.sfx_lo, table.shape[0])
+            self.sfx_hi = np.resize(self.sfx_hi, table.shape[0])
+        self.a_table[r] = row
         self._suffixes.append(suffix)
         if suffix is None:
             self.sfx_lo[r] = self.sfx_hi[r] = 0

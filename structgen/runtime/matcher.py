@@ -278,12 +278,12 @@ class Matcher:
                 masks.ensure(states)
                 row = masks.a_row[states[0]]
             if only_root or masks.sfx_hi[row] <= masks.sfx_lo[row] + 1:
-                np.copyto(out, masks.row(row))
+                np.copyto(out, masks.a_table[row])
                 return can_stop
         else:
             masks.ensure(states)
         out[:] = 0
-        chart.run(K.fill_mask, comp.g, masks.row_chunks, masks.chunk0, masks.a_row, masks.sfx, masks.sfx_lo, masks.sfx_hi,
+        chart.run(K.fill_mask, comp.g, masks.a_table, masks.a_row, masks.sfx, masks.sfx_lo, masks.sfx_hi,
                   out, self._depth_set, _NO_ENTRIES, _NO_FOLLOW)
         return can_stop
 
