@@ -26,12 +26,18 @@ import functools
 import numpy as np
 
 from ..cfg import ir
+from ..runtime.lru import BoundedLRU
 from . import charsets as cs
 from .encoding import RAW, SHORT_ESCAPES
 from .fsa import DFA, AutomatonTooLarge
 
 #: byte states allowed for one encoded automaton (the table costs 1 KiB per state)
 MAX_BYTE_STATES = 60000
+
+#: encoded automata by DFA content and options: schemas that share a large string constraint
+#: (e.g. ``format: email`` with ``maxLength: 1024`` in every schema of one API: seconds of encoding
+#: each) encode it once per process; bounded by the tables' bytes
+_ENCODED: BoundedLRU[ir.Automaton] = BoundedLRU(256, max_weight=256 << 20, weigh=lambda a: len(a.table))
 
 #: (digit value, byte) of hex digits (lower case; upper case is added per edge) and of UTF-8
 #: continuation bytes
@@ -250,7 +256,22 @@ def encode_dfa(d: DFA, raw_only: bool = False, max_states: int | None = None) ->
     accepts, in every spelling (``raw_only``: only unescaped characters; characters that need an
     escape are then dropped). Raises :class:`~structgen.json_schema.fsa.AutomatonTooLarge` past
     ``max_states`` byte states (default :data:`MAX_BYTE_STATES`)."""
-    return _Builder(d, raw_only, MAX_BYTE_STATES if max_states is None else max_states).build()
+    return _cached(d, raw_only, MAX_BYTE_STATES if max_states is None else max_states, RAW)
+
+
+def _dfa_key(d: DFA) -> tuple:
+    """The DFA's content (atoms, transitions, accepting states) as a hashable key."""
+    return (tuple(d.atoms), tuple(tuple(sorted(t.items())) for t in d.trans), tuple(bool(a) for a in d.accept))
+
+
+def _cached(d: DFA, raw_only: bool, max_states: int, raw: cs.Ranges) -> ir.Automaton:
+    """:class:`_Builder` ``(...).build()``, memoized in :data:`_ENCODED` (a DFA too large for
+    ``max_states`` raises every time: it is not cached)."""
+    key = (_dfa_key(d), raw_only, max_states, raw)
+    hit = _ENCODED.get(key)
+    if hit is None:
+        hit = _ENCODED.put(key, _Builder(d, raw_only, max_states, raw).build())
+    return hit
 
 
 def utf8_automaton(d: DFA, max_states: int | None = None) -> ir.Automaton:
@@ -258,4 +279,4 @@ def utf8_automaton(d: DFA, max_states: int | None = None) -> ir.Automaton:
     text, no JSON escaping: every scalar value is its UTF-8 bytes). Raises
     :class:`~structgen.json_schema.fsa.AutomatonTooLarge` past ``max_states`` byte states
     (default :data:`MAX_BYTE_STATES`)."""
-    return _Builder(d, True, MAX_BYTE_STATES if max_states is None else max_states, cs.UNIVERSE).build()
+    return _cached(d, True, MAX_BYTE_STATES if max_states is None else max_states, cs.UNIVERSE)

@@ -169,3 +169,19 @@ def test_oversized_encoding_is_a_schema_error(monkeypatch):
     with pytest.raises(UnsupportedSchemaError, match="too complex to encode") as e:
         automaton({"type": "string", "pattern": COLON_ID["pattern"], "maxLength": 145})
     assert e.value.keyword == "pattern"
+
+
+def test_encodings_are_cached_by_dfa_content():
+    from structgen.json_schema import machine_encoding as ME
+
+    first = encode_dfa(fsa.from_lang(search_language(r"^[a-f]{3,40}@x\.(com|org)$")))
+    again = encode_dfa(fsa.from_lang(search_language(r"^[a-f]{3,40}@x\.(com|org)$")))  # equal, built anew
+    assert again is first
+    raw = encode_dfa(fsa.from_lang(search_language(r"^[a-f]{3,40}@x\.(com|org)$")), raw_only=True)
+    assert raw is not first and raw.n_states < first.n_states  # no escapes
+    d = fsa.from_lang(search_language(r"^[a-f]{3,40}@x\.(com|org)$"))
+    assert ME._Builder(d, False, ME.MAX_BYTE_STATES).build() == first  # what a miss computes
+    with pytest.raises(fsa.AutomatonTooLarge):  # too large is never cached: raises each time
+        encode_dfa(d, max_states=10)
+    with pytest.raises(fsa.AutomatonTooLarge):
+        encode_dfa(d, max_states=10)
