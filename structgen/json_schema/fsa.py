@@ -12,6 +12,7 @@ Missing transitions go to an implicit dead state. State 0 is the start.
 from __future__ import annotations
 
 import bisect
+import heapq
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
@@ -471,10 +472,13 @@ def to_lang(d: DFA, budget: int = 4000) -> L.Lang:
     S, F = n, n + 1
     out_e: dict[int, dict[int, L.Lang]] = {s: {} for s in range(n + 2)}
     in_e: dict[int, dict[int, L.Lang]] = {s: {} for s in range(n + 2)}
+    total = 0  # the size of every edge's expression, kept as edges change
 
     def add(p: int, q: int, x: L.Lang) -> None:
+        nonlocal total
         old = out_e[p].get(q)
         new = x if old is None else L.alt(old, x)
+        total += new.size - (old.size if old is not None else 0)
         out_e[p][q] = new
         in_e[q][p] = new
 
@@ -487,34 +491,51 @@ def to_lang(d: DFA, budget: int = 4000) -> L.Lang:
         if d.accept[s]:
             add(s, F, L.EPS)
     add(S, 0, L.EPS)
-    remaining = set(range(n))
-    while remaining:
-        def cost(k: int) -> int:
-            ins = [p for p in in_e[k] if p != k]
-            outs = [q for q in out_e[k] if q != k]
-            loop = out_e[k].get(k)
-            lsz = loop.size if loop is not None else 0
-            return (sum(in_e[k][p].size for p in ins) * max(1, len(outs))
-                    + sum(out_e[k][q].size for q in outs) * max(1, len(ins)) + lsz * len(ins) * len(outs))
 
-        k = min(remaining, key=lambda s: (cost(s), s))
+    def cost(k: int) -> int:
+        """How much eliminating ``k`` grows the expressions (a heuristic)."""
+        ins = [p for p in in_e[k] if p != k]
+        outs = [q for q in out_e[k] if q != k]
+        loop = out_e[k].get(k)
+        lsz = loop.size if loop is not None else 0
+        return (sum(in_e[k][p].size for p in ins) * max(1, len(outs))
+                + sum(out_e[k][q].size for q in outs) * max(1, len(ins)) + lsz * len(ins) * len(outs))
+
+    # Each step eliminates the state of least (cost, index). Eliminating k changes the edges, and
+    # so the costs, of its neighbours only: costs are kept per state and refreshed there, and a
+    # heap with stale entries skipped finds the least one (the same choice as a full scan).
+    remaining = set(range(n))
+    costs = {k: cost(k) for k in remaining}
+    heap = [(c, k) for k, c in costs.items()]
+    heapq.heapify(heap)
+    while remaining:
+        c, k = heapq.heappop(heap)
+        if k not in remaining or costs[k] != c:
+            continue
         remaining.discard(k)
         loop = out_e[k].pop(k, None)
         in_e[k].pop(k, None)
+        if loop is not None:
+            total -= loop.size
         mid = L.star(loop) if loop is not None else L.EPS
         ins = list(in_e[k].items())
         outs = list(out_e[k].items())
-        for p, _ in ins:
+        for p, x in ins:
             del out_e[p][k]
-        for q, _ in outs:
+            total -= x.size
+        for q, x in outs:
             del in_e[q][k]
+            total -= x.size
         for p, xp in ins:
             for q, xq in outs:
                 add(p, q, L.cat(xp, mid, xq))
         del out_e[k], in_e[k]
-        total = sum(x.size for row in out_e.values() for x in row.values())
         if total > budget:
             raise AutomatonTooLarge(f"regular expression larger than {budget} nodes")
+        for m in {p for p, _ in ins} | {q for q, _ in outs}:
+            if m in remaining:
+                costs[m] = cm = cost(m)
+                heapq.heappush(heap, (cm, m))
     return out_e[S].get(F, L.NONE)
 
 
