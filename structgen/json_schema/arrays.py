@@ -21,12 +21,14 @@ from . import fsa
 from . import lang as L
 from .spec import ArraySpec, Conj
 from .unique_strings import finite_string_element, integer_element, open_ended_objects, open_ended_strings
-from .values import json_equal, value_ir
+from .values import json_value_key, value_ir, value_keys
 
 if TYPE_CHECKING:  # pragma: no cover
     from .compiler import SchemaCompiler
 
 MAX_UNIQUE_ENUMERATION = 512
+#: steps (prefixes tried) of that enumeration at most
+MAX_UNIQUE_STEPS = 64 * MAX_UNIQUE_ENUMERATION
 
 
 def emit_array(comp: "SchemaCompiler", spec: ArraySpec) -> ir.Expr:
@@ -244,33 +246,38 @@ def _unique(comp, spec: ArraySpec, pos_conj, K: int, lo: int, hi: Optional[int])
     if rest_vals is None:
         rest_vals = []
     # maximum useful length: distinct values available
-    universe: list[Any] = []
-    for v in [x for s in sets for x in s] + list(rest_vals):
-        if not any(json_equal(v, u) for u in universe):
-            universe.append(v)
+    universe = value_keys([x for s in sets for x in s] + list(rest_vals))
     max_len = len(universe) if hi is None else min(hi, len(universe))
     results: list[tuple] = []
+    keyed_sets = [[(v, json_value_key(v)) for v in s] for s in sets]
+    keyed_rest = [(v, json_value_key(v)) for v in rest_vals]
+    # arrays too short to count still cost a step each: the walk stops at a bound on steps too
+    steps = [0]
 
-    def options(i: int) -> list[Any]:
-        return sets[i] if i < K else rest_vals
+    def options(i: int) -> list[tuple[Any, Any]]:
+        return keyed_sets[i] if i < K else keyed_rest
 
-    def rec(prefix: list[Any]):
-        if len(results) > MAX_UNIQUE_ENUMERATION:
+    def rec(prefix: list[Any], used: set):
+        steps[0] += 1
+        if len(results) > MAX_UNIQUE_ENUMERATION or steps[0] > MAX_UNIQUE_STEPS:
             return
         if len(prefix) >= lo:
             results.append(tuple(prefix))
         if len(prefix) >= max_len:
             return
-        for v in options(len(prefix)):
-            if not any(json_equal(v, u) for u in prefix):
-                rec(prefix + [v])
+        for v, k in options(len(prefix)):
+            if k not in used:
+                used.add(k)
+                rec(prefix + [v], used)
+                used.discard(k)
 
-    rec([])
-    if len(results) > MAX_UNIQUE_ENUMERATION:
+    rec([], set())
+    if len(results) > MAX_UNIQUE_ENUMERATION or steps[0] > MAX_UNIQUE_STEPS:
         runtime = _runtime_unique(comp, pos_conj, K, lo, hi)
         if runtime is not None:
             return runtime
-        comp.unsupported(f"uniqueItems with more than {MAX_UNIQUE_ENUMERATION} distinct arrays", "uniqueItems",
+        comp.unsupported(f"uniqueItems with more than {MAX_UNIQUE_ENUMERATION} distinct arrays (or too many "
+                         "to enumerate)", "uniqueItems",
                          spec.unique[0])
         return _sequence_fallback(comp, spec, pos_conj, K, lo, hi)
     alts = [value_ir(list(r), comp.ws) for r in results]

@@ -39,7 +39,7 @@ from .spec import Clause, Conj, ObjectSpec, StringSpec, conj_key
 from .key_automaton import not_listed_key_automaton
 from .regex_format import regex_format_grammar
 from .strings import combine, fullmatch_language_dotall, in_lang, string_lang
-from .values import is_excluded, value_ir
+from .values import is_excluded, json_value_key, value_ir, value_keys
 
 #: rule names that are fixed (shared lexemes)
 SHARED_RULES = frozenset({"json_string", "json_number", "json_integer", "json_value", "json_object", "json_array"})
@@ -278,14 +278,16 @@ class SchemaCompiler:
         if not all(c.enum is not None or c.types <= _LITERAL_TYPES for c in clauses):
             return None
         out: list = []
-        from .values import json_equal
-
+        seen: set = set()
         for c in clauses:
             values = c.enum if c.enum is not None else _LITERAL_VALUES[c.types]
+            excluded = value_keys(x for x, _ in c.excluded)
             for v in values:
-                if is_excluded(v, [x for x, _ in c.excluded]):
+                k = json_value_key(v)
+                if k in excluded or k in seen:
                     continue
-                if self.conj_valid(conj2, v) and not any(json_equal(v, w) for w in out):
+                if self.conj_valid(conj2, v):
+                    seen.add(k)
                     out.append(v)
         return out
 
@@ -294,8 +296,9 @@ class SchemaCompiler:
         excluded = [v for v, _ in c.excluded]
         if c.enum is not None:
             alts = []
+            excluded_keys = value_keys(excluded)
             for v in c.enum:
-                if is_excluded(v, excluded):
+                if is_excluded(v, excluded_keys):
                     continue
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     alts.append(value_ir(v, self.ws, top_number_ok=lambda parsed: self.conj_valid(conj, parsed)))

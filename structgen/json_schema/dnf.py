@@ -34,7 +34,7 @@ from .numbers import Bound
 from .refs import Node, SchemaContext
 from .spec import (ALL_TYPES, TOP, TYPES, ArrPiece, ArraySpec, Clause, Conj, KeyWitness, NumberSpec, ObjectSpec,
                    ObjPiece, StringSpec, conj_key, type_kinds)
-from .values import dedup_values, json_equal
+from .values import dedup_values, json_value_key, value_keys
 
 MAX_CLAUSES = 256
 #: distinct subschema pairs a oneOf disjointness proof may compare before it gives up (sound: the
@@ -110,10 +110,15 @@ def _implies(x: Clause, y: Clause) -> bool:
     if not x.types <= y.types:
         return False
     if y.enum is not None:
-        if x.enum is None or any(not any(json_equal(v, w) for w in y.enum) for v in x.enum):
+        if x.enum is None:
             return False
-    if y.excluded and any(not any(json_equal(v, w) for w, _ in x.excluded) for v, _ in y.excluded):
-        return False
+        keys = value_keys(y.enum)
+        if any(json_value_key(v) not in keys for v in x.enum):
+            return False
+    if y.excluded:
+        keys = value_keys(w for w, _ in x.excluded)
+        if any(json_value_key(v) not in keys for v, _ in y.excluded):
+            return False
     xs, ys = x.string, y.string
     if not ys.trivial and (ys.min_len > xs.min_len
                            or (ys.max_len is not None and (xs.max_len is None or xs.max_len > ys.max_len))

@@ -23,6 +23,10 @@ from jsonschema.validators import validator_for
 
 from ..errors import CompileLimitError, InvalidSchemaError, UnsupportedSchemaError, is_recursion_failure
 from .metaschema import is_valid_schema
+from .values import json_value_key, value_keys
+
+#: enums longer than this are checked by value key (see Context._enum_split)
+_ENUM_BY_KEY = 16
 
 try:
     from jsonschema_specifications import REGISTRY as _META_REGISTRY
@@ -122,6 +126,20 @@ class SchemaContext:
         return Node(resolved.contents, resolved.resolver, f"{node.pointer}/$ref")
 
     # ------------------------------------------------------------------ validation
+    def _enum_split(self, schema: dict) -> tuple[set, dict]:
+        """A large ``enum`` as a set of value keys, and the schema without it: ``jsonschema``
+        compares the instance with each member (checking every member of an enum of ``n`` values
+        costs ``n^2`` comparisons), a key lookup is one step. Memoized per schema object."""
+        hit = self._enums.get(id(schema))
+        if hit is None or hit[0] is not schema:
+            hit = (schema, value_keys(schema["enum"]), {k: v for k, v in schema.items() if k != "enum"})
+            self._enums[id(schema)] = hit
+        return hit[1], hit[2]
+
+    @functools.cached_property
+    def _enums(self) -> dict[int, tuple]:
+        return {}
+
     @functools.cached_property
     def _root_validator(self):
         """A ``jsonschema`` validator of the root document (built on first use: many schemas
@@ -130,7 +148,12 @@ class SchemaContext:
 
     def is_valid(self, node: Node, instance: Any) -> bool:
         """``instance`` validates against ``node`` (format assertions on)."""
-        v = self._root_validator.evolve(schema=node.schema, _resolver=node.resolver)
+        schema = node.schema
+        if isinstance(schema, dict) and isinstance(schema.get("enum"), list) and len(schema["enum"]) > _ENUM_BY_KEY:
+            keys, schema = self._enum_split(schema)
+            if json_value_key(instance) not in keys:
+                return False
+        v = self._root_validator.evolve(schema=schema, _resolver=node.resolver)
         try:
             return v.is_valid(instance)
         except referencing.exceptions.Unresolvable as e:  # pragma: no cover - refs resolved before

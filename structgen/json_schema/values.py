@@ -22,6 +22,7 @@ from jsonschema._utils import equal
 
 from ..cfg import ir
 from .irtools import alt as ir_alt
+from ..runtime.unique import json_value_key
 from .encoding import literal_ir
 
 FRAC_INT_LIMIT = 10 ** 15
@@ -33,20 +34,34 @@ def json_equal(a: Any, b: Any) -> bool:
     return equal(a, b)
 
 
+def value_keys(values: Iterable[Any]) -> set:
+    """The :func:`json_value_key` of each value: membership by ``jsonschema`` equality in O(1)."""
+    return {json_value_key(v) for v in values}
+
+
 def dedup_values(values: Iterable[Any]) -> tuple:
+    """``values`` without repeats, keeping the first of equal values of one Python type (``1`` and
+    ``1.0`` are equal but spelled differently: both stay)."""
     out: list[Any] = []
+    seen: set = set()
     for v in values:
-        if not any(json_equal(v, w) and type(v) is type(w) for w in out):
+        k = (type(v), json_value_key(v))
+        if k not in seen:
+            seen.add(k)
             out.append(v)
     return tuple(out)
 
 
 def intersect_values(a: Iterable[Any], b: Iterable[Any]) -> tuple:
-    bl = list(b)
-    return tuple(x for x in a if any(json_equal(x, y) for y in bl))
+    """The values of ``a`` equal to some value of ``b``, in ``a``'s order."""
+    keys = value_keys(b)
+    return tuple(x for x in a if json_value_key(x) in keys)
 
 
 def is_excluded(v: Any, excluded: Iterable[Any]) -> bool:
+    """``v`` equals one of ``excluded`` (a set from :func:`value_keys` is fastest)."""
+    if isinstance(excluded, set):
+        return json_value_key(v) in excluded
     return any(json_equal(v, x) for x in excluded)
 
 
