@@ -149,7 +149,8 @@ class SchemaContext:
     def is_valid(self, node: Node, instance: Any) -> bool:
         """``instance`` validates against ``node`` (format assertions on)."""
         schema = node.schema
-        if isinstance(schema, dict) and isinstance(schema.get("enum"), list) and len(schema["enum"]) > _ENUM_BY_KEY:
+        if (isinstance(schema, dict) and isinstance(schema.get("enum"), list) and len(schema["enum"]) > _ENUM_BY_KEY
+                and "$ref" not in schema):  # (up to draft 7 a $ref hides its siblings: jsonschema decides)
             keys, schema = self._enum_split(schema)
             if json_value_key(instance) not in keys:
                 return False
