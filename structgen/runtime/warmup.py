@@ -13,7 +13,8 @@ import numpy as np
 _WARM_SCHEMA = {
     "type": "object",
     "properties": {"a": {"type": "string", "maxLength": 300}, "b": {"enum": [1, "x"]},
-                   "c": {"type": "array", "items": {"type": "number"}}},
+                   "c": {"type": "array", "items": {"type": "number"}},
+                   "d": {"type": "string", "pattern": "x[0-9]"}},  # unanchored: plain-closed states
     "additionalProperties": {"type": "string", "pattern": "^[a-z]+$"},
 }
 
@@ -43,7 +44,7 @@ def prepare_vocabulary(vocab) -> None:
     matcher = Matcher(compiled)
     bitmask = np.zeros((1, words), np.int32)
     # one byte at a time, so that every kind of state on the way gets its row computed
-    for byte in b'{"a": "xy", "b": 1, "c": [1.5], "zz": "q"}':
+    for byte in b'{"a": "xy", "b": 1, "c": [1.5], "d": "ax1", "zz": "q"}':
         matcher.fill_next_token_bitmask(bitmask, 0)
         if byte not in single or not matcher.advance(single[byte]):
             break
