@@ -43,6 +43,20 @@ def _add(u, lo, hi, mark, x, succ, n):
     return n + 1
 
 
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _last_byte(trans, t, lo, hi, mark, x, succ, n):
+    """Append where each continuation byte that ends a character leads from mid-character state
+    ``t``; returns the new count, -1 when ``succ`` is full, -2 when one dies."""
+    for c in range(0x80, 0xC0):
+        u = trans[t, c]
+        if u < 0:
+            return -2
+        n = _add(u, lo, hi, mark, x, succ, n)
+        if n < 0:
+            return n
+    return n
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _successors(trans, accept, call_ptr, x, lo, hi, mark, succ, n):
     """Append the states plain characters lead to from ``x`` to ``succ[n:]``; returns the new
@@ -64,13 +78,9 @@ def _successors(trans, accept, call_ptr, x, lo, hi, mark, succ, n):
         last = t
         if _blocked(accept, call_ptr, t):
             return -2
-        for c in range(0x80, 0xC0):
-            u = trans[t, c]
-            if u < 0:
-                return -2
-            n = _add(u, lo, hi, mark, x, succ, n)
-            if n < 0:
-                return n
+        n = _last_byte(trans, t, lo, hi, mark, x, succ, n)
+        if n < 0:
+            return n
     for b in range(0xE0, 0xF5):  # three- and four-byte characters
         lo1, hi1 = 0x80, 0xBF
         if b == 0xE0:
@@ -92,28 +102,22 @@ def _successors(trans, accept, call_ptr, x, lo, hi, mark, succ, n):
             last2 = t2
             if _blocked(accept, call_ptr, t2):
                 return -2
+            if b < 0xF0:
+                n = _last_byte(trans, t2, lo, hi, mark, x, succ, n)
+                if n < 0:
+                    return n
+                continue
             last3 = -4
             for c2 in range(0x80, 0xC0):
                 t3 = trans[t2, c2]
-                if b < 0xF0:  # t3 ends the character
-                    if t3 < 0:
-                        return -2
-                    n = _add(t3, lo, hi, mark, x, succ, n)
-                    if n < 0:
-                        return n
-                    continue
                 if t3 == last3:
                     continue
                 last3 = t3
                 if _blocked(accept, call_ptr, t3):
                     return -2
-                for c3 in range(0x80, 0xC0):
-                    u = trans[t3, c3]
-                    if u < 0:
-                        return -2
-                    n = _add(u, lo, hi, mark, x, succ, n)
-                    if n < 0:
-                        return n
+                n = _last_byte(trans, t3, lo, hi, mark, x, succ, n)
+                if n < 0:
+                    return n
     return n
 
 
